@@ -1,0 +1,55 @@
+//! Request bodies: size limits, content types and JSON, refused with Barbican's errors before a
+//! handler sees them.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::schema::py_repr;
+use crate::state::AppState;
+
+/// Reads a body of at most `limit` bytes; larger is 413.
+pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge)
+}
+
+/// The request's media type without parameters, lowercased (`text/plain; charset=utf-8` →
+/// `text/plain`), or `None` if absent.
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// Names the Barbican schema a body is validated against, for error messages.
+pub trait SchemaName {
+    const NAME: &'static str;
+}
+
+/// A JSON object body for the schema `S`. Refuses: another content type (415), a body over the
+/// request limit (413), text that is not JSON (400 "Malformed JSON"), JSON that is not an object
+/// (400, worded for `S`).
+pub struct JsonBody<S: SchemaName>(pub Map<String, Value>, pub std::marker::PhantomData<S>);
+
+impl<S: SchemaName> FromRequest<AppState> for JsonBody<S> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let map = parse_object(req, state.config.max_request_bytes, S::NAME).await?;
+        Ok(JsonBody(map, std::marker::PhantomData))
+    }
+}
+
+/// The shared parsing of [`JsonBody`].
+pub async fn parse_object(req: Request, limit: usize, schema: &'static str) -> Result<Map<String, Value>, ApiError> {
+    if media_type(req.headers()).as_deref() != Some("application/json") {
+        return Err(ApiError::UnsupportedMediaType(&["application/json"]));
+    }
+    let bytes = read_limited(req.into_body(), limit).await?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadRequest("Malformed JSON".into()))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(ApiError::schema(schema, format!("{} is not of type 'object'", py_repr(&other)), "None")),
+    }
+}

@@ -1,0 +1,135 @@
+//! Who is calling and how to name things back to them.
+//!
+//! [`identify`] is the single place where a caller's identity is decided. In `noauth` mode (the
+//! only mode until the policy issue) it reads Barbican's unauthenticated-context headers:
+//! `X-Project-Id` (required on /v1 resources), `X-User-Id` and `X-Roles`.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller of a /v1 request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub project_id: String,
+    pub user_id: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Decides who is calling. Project ids are opaque strings of at most 36 characters, as in
+/// Barbican's schema.
+pub fn identify(headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+    let project_id = text("x-project-id").ok_or_else(|| ApiError::BadRequest("Missing X-Project-Id".into()))?;
+    if project_id.len() > 36 {
+        return Err(ApiError::BadRequest("X-Project-Id must be at most 36 characters".into()));
+    }
+    let user_id = text("x-user-id").map(str::to_owned);
+    let roles = text("x-roles")
+        .map(|r| r.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    Ok(Caller { project_id: project_id.to_owned(), user_id, roles })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // The /v1 middleware has already identified the caller; fall back for safety.
+        match parts.extensions.get::<Caller>() {
+            Some(c) => Ok(c.clone()),
+            None => identify(&parts.headers),
+        }
+    }
+}
+
+/// Builds `*_ref` URLs: the configured `host_href`, else `http://<Host header>` (Barbican's
+/// default).
+#[derive(Debug, Clone)]
+pub struct Hrefs {
+    base: String,
+}
+
+impl Hrefs {
+    pub fn new(base: impl Into<String>) -> Self {
+        Self { base: base.into().trim_end_matches('/').to_owned() }
+    }
+
+    /// `<base>/<path>`, path without a leading slash.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path)
+    }
+
+    pub fn secret(&self, id: &uuid::Uuid) -> String {
+        self.url(&format!("v1/secrets/{id}"))
+    }
+
+    pub fn container(&self, id: &uuid::Uuid) -> String {
+        self.url(&format!("v1/containers/{id}"))
+    }
+
+    pub fn order(&self, id: &uuid::Uuid) -> String {
+        self.url(&format!("v1/orders/{id}"))
+    }
+
+    /// The id in a `secret_ref`-style URL pointing at `collection` (`secrets`, `containers`), if
+    /// the URL has that shape. The host part is not checked: clients may reach us by other names.
+    pub fn parse_ref(reference: &str, collection: &str) -> Option<uuid::Uuid> {
+        let path = reference.trim_end_matches('/');
+        let (head, id) = path.rsplit_once('/')?;
+        if !head.ends_with(&format!("/{collection}")) && head != collection {
+            return None;
+        }
+        uuid::Uuid::parse_str(id).ok()
+    }
+}
+
+impl<S> FromRequestParts<S> for Hrefs
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        if let Some(base) = &app.config.host_href {
+            return Ok(Hrefs::new(base.clone()));
+        }
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned)
+            .unwrap_or_else(|| app.config.bind.to_string());
+        Ok(Hrefs::new(format!("http://{host}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_refs_of_the_right_collection() {
+        let id = uuid::Uuid::new_v4();
+        assert_eq!(Hrefs::parse_ref(&format!("http://h:9311/v1/secrets/{id}"), "secrets"), Some(id));
+        assert_eq!(Hrefs::parse_ref(&format!("http://h/v1/containers/{id}"), "secrets"), None);
+        assert_eq!(Hrefs::parse_ref("http://h/v1/secrets/nope", "secrets"), None);
+    }
+
+    #[test]
+    fn project_header_is_required() {
+        let mut h = HeaderMap::new();
+        assert!(identify(&h).is_err());
+        h.insert("x-project-id", "p1".parse().unwrap());
+        h.insert("x-roles", "Admin, member".parse().unwrap());
+        let c = identify(&h).unwrap();
+        assert_eq!(c.project_id, "p1");
+        assert_eq!(c.roles, vec!["admin", "member"]);
+    }
+}

@@ -1,0 +1,43 @@
+//! `DELETE /v1/secrets/{id}`: soft-deletes the secret and erases its ciphertext. From
+//! microversion 1.2 a secret that still has consumers is kept unless `?force=true`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use portcullis_store::Timestamp;
+use portcullis_store::secrets;
+
+use crate::context::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::middleware::ApiVersion;
+use crate::state::AppState;
+
+pub async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    version: ApiVersion,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<StatusCode> {
+    let force = match params.iter().rev().find(|(k, _)| k == "force") {
+        Some((_, v)) => parse_bool(v).ok_or_else(|| ApiError::BadRequest("URI provided invalid query string parameters.".into()))?,
+        None => false,
+    };
+    let mut tx = app.db.begin().await?;
+    let secret = super::load(&mut tx, &caller, &id).await?;
+    if version.at_least(2) && !force && !super::consumers_of(&mut tx, &secret).await?.is_empty() {
+        return Err(ApiError::BadRequest("Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into()));
+    }
+    secrets::soft_delete(&mut tx, &caller.project_id, secret.id, Timestamp::now()).await?;
+    tx.commit().await?;
+    tracing::info!(secret_id = %secret.id, "secret deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// oslo's strict `bool_from_string`.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" | "on" | "y" | "yes" => Some(true),
+        "0" | "f" | "false" | "off" | "n" | "no" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,141 @@
+//! `GET /v1/secrets`: a project's live secrets, paged, filtered and sorted as Barbican does.
+//!
+//! Filters: `name`, `alg`, `mode`, `bits`, `secret_type`, and `created`/`updated`/`expiration`
+//! as comma-separated `gt:`/`gte:`/`lt:`/`lte:`/bare (equal) timestamps. `sort` is a
+//! comma-separated list of `key[:asc|desc]`.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use portcullis_store::query::{Cmp, Dir};
+use portcullis_store::secrets::{self, SecretFilter, SortKey};
+use portcullis_store::Timestamp;
+use serde_json::{Map, Value};
+
+use super::view::SecretView;
+use crate::context::{Caller, Hrefs};
+use crate::controllers::paging::{add_nav, page_from};
+use crate::error::{ApiError, ApiResult};
+use crate::middleware::ApiVersion;
+use crate::state::AppState;
+
+fn invalid_query() -> ApiError {
+    ApiError::BadRequest("URI provided invalid query string parameters.".into())
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    version: ApiVersion,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<Map<String, Value>>> {
+    let filter = parse_filter(&params)?;
+    let page = page_from(&params);
+    let mut conn = app.db.acquire().await?;
+    let (rows, total) = secrets::list(&mut conn, &caller.project_id, &filter, page, Timestamp::now()).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for s in &rows {
+        let consumers = if version.at_least(1) { Some(super::consumers_of(&mut conn, s).await?) } else { None };
+        items.push(serde_json::to_value(SecretView::new(s, &hrefs, consumers)).map_err(anyhow::Error::from)?);
+    }
+    let mut body = Map::new();
+    let empty = items.is_empty();
+    body.insert("secrets".into(), Value::Array(items));
+    if empty {
+        body.insert("total".into(), total.into());
+    } else {
+        add_nav(&mut body, &hrefs, "secrets", &params, page, total);
+    }
+    Ok(Json(body))
+}
+
+/// Reads the list filters. Unknown parameters are ignored, as Barbican ignores them.
+pub fn parse_filter(params: &[(String, String)]) -> ApiResult<SecretFilter> {
+    let mut f = SecretFilter::default();
+    for (key, value) in params {
+        let value = value.trim();
+        match key.as_str() {
+            "name" => f.name = Some(value.to_owned()),
+            "alg" => f.algorithm = Some(value.to_owned()),
+            "mode" => f.mode = Some(value.to_owned()),
+            // Barbican ignores a non-numeric or non-positive `bits`.
+            "bits" => f.bit_length = value.parse::<i64>().ok().filter(|b| *b > 0),
+            "secret_type" => f.secret_type = Some(value.to_owned()),
+            "created" => f.created = parse_dates(value)?,
+            "updated" => f.updated = parse_dates(value)?,
+            "expiration" => f.expiration = parse_dates(value)?,
+            "sort" => f.sort = parse_sort(value)?,
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// `gt:2016-01-01T00:00:00,lt:2017-01-01` → conditions. A repeated or contradictory bound is
+/// refused, as Barbican refuses it.
+fn parse_dates(value: &str) -> ApiResult<Vec<(Cmp, Timestamp)>> {
+    let mut out: Vec<(Cmp, Timestamp)> = Vec::new();
+    for part in value.split(',') {
+        let (cmp, text) = match part.split_once(':') {
+            Some(("gt", t)) => (Cmp::Gt, t),
+            Some(("gte", t)) => (Cmp::Gte, t),
+            Some(("lt", t)) => (Cmp::Lt, t),
+            Some(("lte", t)) => (Cmp::Lte, t),
+            _ => (Cmp::Eq, part),
+        };
+        let ts = Timestamp::parse(text).ok_or_else(invalid_query)?;
+        let seen = |cs: &[Cmp]| out.iter().any(|(c, _)| cs.contains(c));
+        let clash = match cmp {
+            Cmp::Gt => seen(&[Cmp::Gt, Cmp::Gte]),
+            Cmp::Gte => seen(&[Cmp::Gt, Cmp::Gte, Cmp::Eq]),
+            Cmp::Lt => seen(&[Cmp::Lt, Cmp::Lte]),
+            Cmp::Lte => seen(&[Cmp::Lt, Cmp::Lte, Cmp::Eq]),
+            Cmp::Eq => seen(&[Cmp::Eq, Cmp::Gte, Cmp::Lte]),
+        };
+        if clash {
+            return Err(invalid_query());
+        }
+        out.push((cmp, ts));
+    }
+    Ok(out)
+}
+
+/// `created:desc,name` → sort keys; unknown keys, unknown directions or repeats are refused.
+fn parse_sort(value: &str) -> ApiResult<Vec<(SortKey, Dir)>> {
+    let mut out: Vec<(SortKey, Dir)> = Vec::new();
+    for part in value.split(',').map(str::trim) {
+        let mut bits = part.split(':');
+        let key = SortKey::parse(bits.next().unwrap_or_default()).ok_or_else(invalid_query)?;
+        let dir = match bits.next() {
+            None | Some("asc") => Dir::Asc,
+            Some("desc") => Dir::Desc,
+            Some(_) => return Err(invalid_query()),
+        };
+        if bits.next().is_some() || out.iter().any(|(k, _)| *k == key) {
+            return Err(invalid_query());
+        }
+        out.push((key, dir));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_filters_refuse_clashes() {
+        assert_eq!(parse_dates("gt:2016-01-01T00:00:00,lt:2017-01-01").unwrap().len(), 2);
+        assert!(parse_dates("gt:2016-01-01,2016-01-02").is_ok());
+        assert!(parse_dates("2016-01-01,gte:2016-01-02").is_err());
+        assert!(parse_dates("gt:notadate").is_err());
+    }
+
+    #[test]
+    fn sort_keys_are_checked() {
+        assert_eq!(parse_sort("created:desc,name").unwrap(), vec![(SortKey::Created, Dir::Desc), (SortKey::Name, Dir::Asc)]);
+        assert!(parse_sort("bogus").is_err());
+        assert!(parse_sort("name,name").is_err());
+        assert!(parse_sort("name:up").is_err());
+    }
+}

@@ -1,0 +1,48 @@
+//! The JSON shape of a secret, field for field as Barbican returns it.
+
+use portcullis_store::secrets::Secret;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::context::Hrefs;
+
+#[derive(Serialize)]
+pub struct SecretView {
+    pub created: String,
+    pub updated: String,
+    pub status: String,
+    pub name: Option<String>,
+    pub secret_type: String,
+    pub expiration: Option<String>,
+    pub algorithm: Option<String>,
+    pub bit_length: Option<i32>,
+    pub mode: Option<String>,
+    pub creator_id: Option<String>,
+    /// Secret consumers; present from microversion 1.2 on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumers: Option<Vec<Value>>,
+    /// `{"default": <content type>}` once the secret has a payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_types: Option<Value>,
+    pub secret_ref: String,
+}
+
+impl SecretView {
+    pub fn new(s: &Secret, hrefs: &Hrefs, consumers: Option<Vec<Value>>) -> Self {
+        Self {
+            created: s.created_at.to_barbican(),
+            updated: s.updated_at.to_barbican(),
+            status: s.status.clone(),
+            name: s.name.clone(),
+            secret_type: s.secret_type.clone(),
+            expiration: s.expiration.map(|e| e.to_barbican()),
+            algorithm: s.algorithm.clone(),
+            bit_length: s.bit_length,
+            mode: s.mode.clone(),
+            creator_id: s.creator_id.clone(),
+            consumers,
+            content_types: s.content_type.as_ref().map(|ct| serde_json::json!({"default": ct})),
+            secret_ref: hrefs.secret(&s.id),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! [`ApiError`]: every failure a handler can return, rendered as Barbican's error body
+//! `{"code": N, "title": "...", "description": "..."}`. Internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_store::VaultError;
+use serde_json::json;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request body that does not satisfy a resource's schema, worded as Barbican's validator:
+    /// `Provided object does not match schema '<schema>': <reason>. Invalid property: '<property>'`.
+    #[error("schema {schema}: {reason} ({property})")]
+    Schema { schema: &'static str, reason: String, property: String },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Body or payload over the configured limits.
+    #[error("request too large")]
+    TooLarge,
+    /// Request `Content-Type` not among the listed ones.
+    #[error("unsupported media type")]
+    UnsupportedMediaType(&'static [&'static str]),
+    /// No representation matches `Accept`, or the microversion is not served.
+    #[error("not acceptable")]
+    NotAcceptable(Option<String>),
+    #[error("method not allowed")]
+    MethodNotAllowed(&'static str),
+    /// The database is unreachable or saturated: the client may retry.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A stored ciphertext failed authentication: tampered with or moved between rows.
+    #[error("stored payload failed integrity verification")]
+    Integrity,
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn schema(schema: &'static str, reason: impl Into<String>, property: impl Into<String>) -> Self {
+        Self::Schema { schema, reason: reason.into(), property: property.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Schema { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Integrity | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn description(&self) -> serde_json::Value {
+        match self {
+            Self::Schema { schema, reason, property } => {
+                format!("Provided object does not match schema '{schema}': {reason}. Invalid property: '{property}'").into()
+            }
+            Self::BadRequest(d) | Self::NotFound(d) | Self::Forbidden(d) | Self::Conflict(d) => d.clone().into(),
+            Self::TooLarge => "Provided information too large to process".into(),
+            Self::UnsupportedMediaType(types) => {
+                let list: Vec<String> = types.iter().map(|t| format!("'{t}'")).collect();
+                format!("Unexpected content type. Expected content types are: [{}]", list.join(", ")).into()
+            }
+            Self::NotAcceptable(d) => d.clone().map(Into::into).unwrap_or(serde_json::Value::Null),
+            Self::MethodNotAllowed(_) => "".into(),
+            Self::Unavailable(_) => "The service is temporarily unavailable: its database cannot be reached. Retry later.".into(),
+            Self::Integrity => "The secret's stored payload failed integrity verification and cannot be decrypted. \
+                                It was altered or moved outside Portcullis; contact the operator."
+                .into(),
+            Self::Internal(_) => "An unexpected error occurred. It has been logged; retry later or contact the operator.".into(),
+        }
+    }
+}
+
+/// Barbican's error body for `status`, with `description`.
+pub fn error_body(status: StatusCode, description: serde_json::Value) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    (status, Json(json!({"code": status.as_u16(), "title": title, "description": description}))).into_response()
+}
+
+impl ApiError {
+    /// The response for this error (for layers that need a concrete response type).
+    pub fn into_response_body(self) -> Response {
+        self.into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            Self::Integrity => tracing::error!("a stored ciphertext failed authentication"),
+            _ => {}
+        }
+        let mut resp = error_body(status, self.description());
+        if let Self::MethodNotAllowed(allow) = self {
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        resp
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(ref db) if is_busy(db.as_ref()) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// SQLite's "database is locked/busy" and Postgres's connection-class errors are outages, not bugs.
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code().unwrap_or_default();
+    matches!(code.as_ref(), "5" | "6" | "517" | "57P01" | "57P02" | "57P03") || code.starts_with("08")
+}
+
+impl From<VaultError> for ApiError {
+    fn from(e: VaultError) -> Self {
+        match e {
+            VaultError::Db(db) => db.into(),
+            VaultError::Crypto(portcullis_plugins::PluginError::Authentication) | VaultError::ForeignKek(_) => {
+                ApiError::Integrity
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_match_barbican() {
+        assert_eq!(ApiError::TooLarge.status(), 413);
+        assert_eq!(ApiError::schema("Secret", "x", "y").status(), 400);
+        assert_eq!(ApiError::Unavailable("x".into()).status(), 503);
+        assert_eq!(
+            ApiError::UnsupportedMediaType(&["application/json"]).description(),
+            "Unexpected content type. Expected content types are: ['application/json']"
+        );
+    }
+}

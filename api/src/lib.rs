@@ -1,0 +1,51 @@
+//! Portcullis's HTTP API: a Barbican v1-compatible secrets service.
+//!
+//! # Layout
+//! - [`router`]: every route, wired to its controller.
+//! - [`controllers`]: one module per resource, one file per action.
+//! - [`context`]: who is calling ([`context::Caller`]) and how refs are built ([`context::Hrefs`]).
+//! - [`middleware`]: request ids, microversions, caller identity.
+//! - [`body`], [`schema`]: request bodies and Barbican-worded validation.
+//! - [`error`]: [`error::ApiError`], Barbican's error body.
+//! - [`config`]: settings from file and environment.
+//! - [`state`]: [`state::AppState`], what handlers share.
+//! - [`startup`]: opening the database and the key hierarchy.
+//!
+//! A request's path: [`router`] → `controllers::<resource>::<action>` → `portcullis_store`
+//! repositories and the [`portcullis_store::KekHierarchy`] → `portcullis_plugins`.
+
+pub mod body;
+pub mod config;
+pub mod context;
+pub mod controllers;
+pub mod error;
+pub mod middleware;
+pub mod router;
+pub mod schema;
+pub mod startup;
+pub mod state;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::ServiceExt;
+use axum::extract::Request;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+pub use state::{App, AppState};
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let app = router::router(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_body()
+        }));
+    let app = NormalizePathLayer::trim_trailing_slash().layer(app);
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,126 @@
+//! Cross-cutting request handling: request ids, microversion negotiation, caller identity.
+//!
+//! Order (outermost first): [`request_id`] → [`microversion`] → [`require_caller`] (on /v1 only).
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header::HeaderName};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::context::identify;
+use crate::error::ApiError;
+
+/// The microversion a request is served at: `1.<minor>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion(pub u8);
+
+impl ApiVersion {
+    pub const MIN: ApiVersion = ApiVersion(0);
+    pub const MAX: ApiVersion = ApiVersion(2);
+
+    /// Whether the caller asked for at least `1.<minor>`.
+    pub fn at_least(self, minor: u8) -> bool {
+        self.0 >= minor
+    }
+}
+
+/// This request's id, as sent back in `x-openstack-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-openstack-request-id");
+static API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
+
+/// Gives every request an id (`req-<uuid>`), runs it inside a span carrying the id, and returns
+/// the id in `x-openstack-request-id`.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = format!("req-{}", uuid::Uuid::new_v4());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    resp
+}
+
+/// Parses `OpenStack-API-Version: key-manager 1.x` (or `latest`) as Barbican does: absent means
+/// 1.0, an unparsable version is 400, a version outside 1.0–1.2 is 406. The response names the
+/// version served.
+pub async fn microversion(mut req: Request, next: Next) -> Response {
+    let version = match requested_version(req.headers().get(&API_VERSION)) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    req.extensions_mut().insert(version);
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("key-manager 1.{}", version.0)) {
+        headers.insert(API_VERSION.clone(), v);
+    }
+    headers.insert(axum::http::header::VARY, HeaderValue::from_static("openstack-api-version"));
+    resp
+}
+
+fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiError> {
+    let Some(raw) = header else { return Ok(ApiVersion::MIN) };
+    let raw = raw.to_str().map_err(|_| ApiError::BadRequest("Invalid microversion: header is not text".into()))?;
+    // The header may name several services: "key-manager 1.1, compute 2.1".
+    let Some(value) = raw.split(',').map(str::trim).find_map(|part| {
+        let (service, version) = part.split_once(char::is_whitespace)?;
+        service.eq_ignore_ascii_case("key-manager").then(|| version.trim())
+    }) else {
+        return Ok(ApiVersion::MIN);
+    };
+    if value.eq_ignore_ascii_case("latest") {
+        return Ok(ApiVersion::MAX);
+    }
+    let invalid = || ApiError::BadRequest(format!("Invalid microversion: invalid version string: {value}"));
+    let (major, minor) = value.split_once('.').ok_or_else(invalid)?;
+    let (major, minor): (u32, u32) = (major.parse().map_err(|_| invalid())?, minor.parse().map_err(|_| invalid())?);
+    if major != 1 || minor > u32::from(ApiVersion::MAX.0) {
+        return Err(ApiError::NotAcceptable(Some(format!("Invalid microversion: Unacceptable version header: {value}"))));
+    }
+    Ok(ApiVersion(minor as u8))
+}
+
+/// On /v1: decides who is calling before anything else happens, so a request without a
+/// project is refused even on routes that do not exist.
+pub async fn require_caller(mut req: Request, next: Next) -> Response {
+    match identify(req.headers()) {
+        Ok(caller) => {
+            tracing::Span::current().record("project_id", caller.project_id.as_str());
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiVersion {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ApiVersion>().copied().unwrap_or(ApiVersion::MIN))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &str) -> Result<ApiVersion, u16> {
+        requested_version(Some(&HeaderValue::from_str(v).unwrap())).map_err(|e| e.status().as_u16())
+    }
+
+    #[test]
+    fn microversions_as_barbican() {
+        assert_eq!(requested_version(None).unwrap(), ApiVersion(0));
+        assert_eq!(parse("key-manager 1.1"), Ok(ApiVersion(1)));
+        assert_eq!(parse("key-manager latest"), Ok(ApiVersion(2)));
+        assert_eq!(parse("compute 2.1, key-manager 1.2"), Ok(ApiVersion(2)));
+        assert_eq!(parse("key-manager 9.9"), Err(406));
+        assert_eq!(parse("key-manager 1.3"), Err(406));
+        assert_eq!(parse("key-manager garbage"), Err(400));
+    }
+}

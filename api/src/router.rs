@@ -1,0 +1,43 @@
+//! Every route Portcullis serves, in one place: route → controller.
+
+use axum::Router;
+use axum::middleware::from_fn;
+use axum::routing::get;
+
+use crate::controllers::{secrets, versions};
+use crate::error::error_body;
+use crate::middleware::{microversion, request_id, require_caller};
+use crate::state::AppState;
+
+/// The application's router. Paths are matched after trailing slashes are trimmed (see
+/// [`crate::serve`]), so `/v1/secrets/` — what python-barbicanclient sends — is `/v1/secrets`.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/v1", get(versions::v1))
+        .route("/v1/secrets", get(secrets::list::list).post(secrets::create::create))
+        .route(
+            "/v1/secrets/{id}",
+            get(secrets::get::show).put(secrets::payload::put_payload).delete(secrets::delete::delete),
+        )
+        .route("/v1/secrets/{id}/payload", get(secrets::payload::get_payload))
+        .method_not_allowed_fallback(method_not_allowed)
+        // Project scoping is decided before any /v1 handler runs.
+        .route_layer(from_fn(require_caller));
+
+    Router::new()
+        .route("/", get(versions::root))
+        .route("/healthcheck", get(versions::healthcheck))
+        .merge(v1)
+        .fallback(not_found)
+        .layer(from_fn(microversion))
+        .layer(from_fn(request_id))
+        .with_state(state)
+}
+
+async fn not_found() -> axum::response::Response {
+    error_body(axum::http::StatusCode::NOT_FOUND, "".into())
+}
+
+async fn method_not_allowed() -> axum::response::Response {
+    error_body(axum::http::StatusCode::METHOD_NOT_ALLOWED, "".into())
+}

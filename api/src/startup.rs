@@ -1,0 +1,85 @@
+//! Start-up: open the database, apply migrations, load the master key and check it against the
+//! stored key hierarchy. Any failure stops the process with a message that says what to fix.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use portcullis_plugins::{MasterKey, MasterKeySource, SimpleCrypto};
+use portcullis_store::{Db, KekHierarchy, PoolSettings, VaultError};
+
+use crate::config::Config;
+use crate::state::{App, AppState};
+
+/// The name of the crypto store every deployment has.
+pub const DEFAULT_STORE: &str = "default";
+
+/// Where the development master key lives: `<data_dir>/master.key`.
+pub fn dev_key_path(config: &Config) -> PathBuf {
+    config.data_dir.join("master.key")
+}
+
+/// Loads the configured master key, or the development key (generated on first start).
+pub fn load_master_key(config: &Config) -> anyhow::Result<(MasterKey, MasterKeySource)> {
+    if let Some(inline) = &config.master_key {
+        let key = MasterKey::parse(&inline.0).context("master_key (PORTCULLIS_MASTER_KEY) is invalid")?;
+        return Ok((key, MasterKeySource::Inline));
+    }
+    if let Some(path) = &config.master_key_file {
+        let key = MasterKey::read_file(path).context("master_key_file (PORTCULLIS_MASTER_KEY_FILE) is unusable")?;
+        return Ok((key, MasterKeySource::File(path.clone())));
+    }
+    let path = dev_key_path(config);
+    let (key, created) = MasterKey::load_or_create(&path).context("cannot load or create the development master key")?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "GENERATED A NEW DEVELOPMENT MASTER KEY. Every secret stored from now on depends on this file: \
+             back it up, and for production set PORTCULLIS_MASTER_KEY_FILE to a key made with `portcullis keys create`."
+        );
+    }
+    Ok((key, MasterKeySource::DevFile { path, created }))
+}
+
+/// Connects to the configured database (creating the data dir for SQLite) and applies migrations.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data_dir (PORTCULLIS_DATA_DIR) {}", config.data_dir.display()))?;
+    }
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    let db = Db::connect(&url, &settings).await.context("cannot connect to the database (DATABASE_URL)")?;
+    db.migrate().await.context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+/// The key hierarchy for `key`, checked against the database: a key that did not create the
+/// stored KEKs stops the process here rather than failing every request later.
+pub async fn open_keks(config: &Config, db: &Db, key: &MasterKey, source: &MasterKeySource) -> anyhow::Result<KekHierarchy> {
+    let keks = KekHierarchy::new(DEFAULT_STORE, Arc::new(SimpleCrypto::new(key)), config.kek_cache_size);
+    match keks.verify_stores(db).await {
+        Ok(()) => Ok(keks),
+        Err(e @ VaultError::WrongMasterKey { .. }) => {
+            let hint = match source {
+                MasterKeySource::DevFile { path, .. } if path.with_extension("key.new").exists() => format!(
+                    " A rotation left {} behind: if `portcullis keys rotate` was interrupted, move that file over {}.",
+                    path.with_extension("key.new").display(),
+                    path.display()
+                ),
+                _ => String::new(),
+            };
+            bail!("refusing to start: {e}.{hint}")
+        }
+        Err(e) => Err(e).context("cannot check the master key against the database"),
+    }
+}
+
+/// Everything the API needs, ready to serve.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let db = open_db(&config).await?;
+    let (key, source) = load_master_key(&config)?;
+    let keks = open_keks(&config, &db, &key, &source).await?;
+    tracing::info!(backend = ?db.backend(), master_key = ?source, "storage ready");
+    Ok(AppState(Arc::new(App { config, db, keks })))
+}

@@ -1,0 +1,21 @@
+//! Crypto plugins: the envelope-encryption hierarchy that protects every payload.
+//!
+//! A 256-bit **master key** (one per crypto store) wraps one **KEK** per project; the KEK seals
+//! each payload with AES-256-GCM under associated data naming the secret and its project, so a
+//! ciphertext moved to another row does not open.
+//!
+//! # Layout
+//! - [`crypto`]: the [`CryptoPlugin`] trait, [`Kek`] and [`PluginError`].
+//! - [`simple_crypto`]: the built-in plugin (ring's AES-256-GCM under a local master key).
+//! - [`master_key`]: loading, generating and writing master keys.
+//! - [`kek_cache`]: a bounded cache of unwrapped KEKs, zeroized on eviction.
+
+pub mod crypto;
+pub mod kek_cache;
+pub mod master_key;
+pub mod simple_crypto;
+
+pub use crypto::{CryptoPlugin, Kek, PluginError, kek_aad, payload_aad};
+pub use kek_cache::{CachedKek, KekCache};
+pub use master_key::{MasterKey, MasterKeySource};
+pub use simple_crypto::SimpleCrypto;

@@ -1,0 +1,201 @@
+//! The database handle: Postgres in production, SQLite as the zero-setup default, chosen by the
+//! URL's scheme (vaultwarden's pattern).
+//!
+//! Repositories write one SQL text that both dialects accept (`$n` placeholders, `RETURNING`,
+//! `ON CONFLICT`, partial indexes) and run it through [`on_conn!`], which expands the body once
+//! per backend so each gets sqlx's native, typed executor.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+/// Which database a deployment runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A pool on one of the two backends. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Pool settings from the configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A connection borrowed from a pool or a transaction, for one repository call.
+pub enum ConnRef<'a> {
+    Postgres(&'a mut PgConnection),
+    Sqlite(&'a mut SqliteConnection),
+}
+
+/// Anything a repository can run a query on: a pooled connection or an open transaction.
+pub trait AsConn: Send {
+    fn conn(&mut self) -> ConnRef<'_>;
+}
+
+/// A connection checked out of the pool.
+pub enum Conn {
+    Postgres(PoolConnection<Postgres>),
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl AsConn for Conn {
+    fn conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Conn::Postgres(c) => ConnRef::Postgres(c),
+            Conn::Sqlite(c) => ConnRef::Sqlite(c),
+        }
+    }
+}
+
+impl AsConn for Tx {
+    fn conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Tx::Postgres(t) => ConnRef::Postgres(t),
+            Tx::Sqlite(t) => ConnRef::Sqlite(t),
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the backend's own `&mut XConnection`.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $crate::db::AsConn::conn($conn) {
+            $crate::db::ConnRef::Postgres($c) => $body,
+            $crate::db::ConnRef::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got scheme {0:?})")]
+    Scheme(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Opens a pool for `url`. SQLite files are created if missing and run in WAL mode with
+    /// `synchronous=FULL`, so an acknowledged write survives a crash of the process or the host.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, ConnectError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" => {
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+            "sqlite" => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections.min(8))
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            other => Err(ConnectError::Scheme(other.to_owned())),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match self {
+            Db::Postgres(p) => portcullis_migrations::POSTGRES.run(p).await?,
+            Db::Sqlite(p) => portcullis_migrations::SQLITE.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether every migration this binary knows has been applied (for readiness checks).
+    pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
+        let (migrator, applied): (&sqlx::migrate::Migrator, i64) = match self {
+            Db::Postgres(p) => (
+                &portcullis_migrations::POSTGRES,
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(p).await?,
+            ),
+            Db::Sqlite(p) => (
+                &portcullis_migrations::SQLITE,
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(p).await?,
+            ),
+        };
+        Ok(applied as usize >= migrator.iter().count())
+    }
+
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => Conn::Postgres(p.acquire().await?),
+            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes waits for the lock instead of
+    /// failing with SQLITE_BUSY half-way.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(p) => p.close().await,
+            Db::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+}

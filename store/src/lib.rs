@@ -1,0 +1,30 @@
+//! Portcullis's entities and repositories, on Postgres or SQLite.
+//!
+//! Every query is scoped to a project and skips soft-deleted rows; what the API deletes stays in
+//! the table with `deleted = true`, invisible to clients.
+//!
+//! # Layout
+//! - [`db`]: [`Db`] (the pool on either backend), transactions, and the [`on_conn!`] macro.
+//! - [`timestamp`]: [`Timestamp`], one instant type that both backends store and sort.
+//! - [`query`]: list paging, filters and sorting shared by list endpoints.
+//! - [`kek_hierarchy`]: crypto stores, project KEKs, sealing and opening payloads.
+//! - [`secrets`]: `SecretRepo` functions — secret rows and their encrypted payloads.
+
+pub mod db;
+pub mod kek_hierarchy;
+pub mod query;
+pub mod secrets;
+pub mod timestamp;
+
+pub use db::{AsConn, Backend, Conn, ConnectError, Db, PoolSettings, Tx};
+pub use kek_hierarchy::{KekHierarchy, VaultError};
+pub use timestamp::Timestamp;
+
+/// Errors from a repository call: the database failed, or a constraint refused the write.
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+/// Whether `err` is a unique-constraint violation (a duplicate the client should hear about as a
+/// conflict, not a server error).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
