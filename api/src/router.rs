@@ -3,8 +3,11 @@
 use axum::Router;
 use axum::middleware::from_fn;
 use axum::routing::get;
+use axum::routing::post;
 
 use crate::controllers::{secrets, versions};
+use crate::controllers::containers;
+use crate::controllers::{secret_consumers, secret_metadata};
 use crate::error::error_body;
 use crate::middleware::{microversion, request_id, require_caller};
 use crate::state::AppState;
@@ -20,6 +23,27 @@ pub fn router(state: AppState) -> Router {
             get(secrets::get::show).put(secrets::payload::put_payload).delete(secrets::delete::delete),
         )
         .route("/v1/secrets/{id}/payload", get(secrets::payload::get_payload))
+        .route("/v1/containers", get(containers::list::list).post(containers::create::create))
+        .route("/v1/containers/{id}", get(containers::get::show).delete(containers::delete::delete))
+        .route("/v1/containers/{id}/secrets", post(containers::secrets::add).delete(containers::secrets::remove))
+        .route(
+            "/v1/containers/{id}/consumers",
+            get(containers::consumers::list).post(containers::consumers::add).delete(containers::consumers::remove),
+        )
+        .route("/v1/containers/{id}/consumers/{consumer_id}", get(containers::consumers::show))
+        .route(
+            "/v1/secrets/{id}/metadata",
+            get(secret_metadata::list::list).put(secret_metadata::replace::replace).post(secret_metadata::create::create),
+        )
+        .route(
+            "/v1/secrets/{id}/metadata/{key}",
+            get(secret_metadata::get::show).put(secret_metadata::update::update).delete(secret_metadata::delete::delete),
+        )
+        .route(
+            "/v1/secrets/{id}/consumers",
+            get(secret_consumers::list::list).post(secret_consumers::create::create).delete(secret_consumers::delete::delete),
+        )
+        .route("/v1/secrets/{id}/consumers/{consumer_id}", get(secret_consumers::get::show))
         .method_not_allowed_fallback(method_not_allowed)
         // Project scoping is decided before any /v1 handler runs.
         .route_layer(from_fn(require_caller));

@@ -9,10 +9,16 @@
 //! - [`query`]: list paging, filters and sorting shared by list endpoints.
 //! - [`kek_hierarchy`]: crypto stores, project KEKs, sealing and opening payloads.
 //! - [`secrets`]: `SecretRepo` functions — secret rows and their encrypted payloads.
+//! - [`secret_metadata`]: a secret's user metadata (key/value pairs).
+//! - [`secret_consumers`]: services that declared they use a secret.
+//! - [`containers`]: `ContainerRepo` functions — containers, their secret links and consumers.
 
+pub mod containers;
 pub mod db;
 pub mod kek_hierarchy;
 pub mod query;
+pub mod secret_consumers;
+pub mod secret_metadata;
 pub mod secrets;
 pub mod timestamp;
 

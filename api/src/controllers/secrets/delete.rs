@@ -1,11 +1,12 @@
 //! `DELETE /v1/secrets/{id}`: soft-deletes the secret and erases its ciphertext. From
 //! microversion 1.2 a secret that still has consumers is kept unless `?force=true`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use portcullis_store::Timestamp;
 use portcullis_store::secrets;
 
+use crate::controllers::path::SecretPath;
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
@@ -15,7 +16,7 @@ pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
     version: ApiVersion,
-    Path(id): Path<String>,
+    SecretPath(id): SecretPath<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<StatusCode> {
     let force = match params.iter().rev().find(|(k, _)| k == "force") {
@@ -28,6 +29,9 @@ pub async fn delete(
         return Err(ApiError::BadRequest("Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into()));
     }
     secrets::soft_delete(&mut tx, &caller.project_id, secret.id, Timestamp::now()).await?;
+    portcullis_store::secret_consumers::remove_all_of_secret(&mut tx, secret.id, Timestamp::now()).await?;
+    // Barbican drops a deleted secret's container links with it.
+    portcullis_store::containers::remove_links_to_secret(&mut tx, secret.id).await?;
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, "secret deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -1,0 +1,110 @@
+//! Container consumers: services registered as using a container.
+//!
+//! - `GET /v1/containers/{id}/consumers`: paged, ordered by name.
+//! - `POST /v1/containers/{id}/consumers` (`{name, URL}`): idempotent; 200 with the container.
+//! - `DELETE /v1/containers/{id}/consumers` (the same JSON body): 200 with the container.
+//! - `GET /v1/containers/{id}/consumers/{consumer_id}`.
+//!
+//! The container is looked up first (404 whatever the body), then the content type, then the
+//! body, as in Barbican. The caller always owns the container here (another project's is not
+//! found), so Barbican's "only the creator of a consumer can delete it" 403 cannot arise.
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use portcullis_store::Timestamp;
+use portcullis_store::containers::{self, ConsumerUpsert};
+use serde_json::{Map, Value};
+
+use super::validate::{self, CONSUMER};
+use super::view::{ConsumerView, container_view};
+use crate::context::{Caller, Hrefs};
+use crate::controllers::parse_id;
+use crate::controllers::paging::{add_nav, page_from};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn consumer_not_found() -> ApiError {
+    ApiError::NotFound("Consumer not found.".into())
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<Map<String, Value>>> {
+    let page = page_from(&params);
+    let mut conn = app.db.acquire().await?;
+    let container = super::load(&mut conn, &caller, &id).await?;
+    let (rows, total) = containers::list_consumers(&mut conn, container.id, page).await?;
+    let mut body = Map::new();
+    let items: Vec<ConsumerView> = rows.iter().map(ConsumerView::new).collect();
+    body.insert("consumers".into(), serde_json::to_value(items).map_err(anyhow::Error::from)?);
+    add_nav(&mut body, "consumers", &hrefs, &format!("containers/{}/consumers", container.id), "", page, total);
+    Ok(Json(body))
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, consumer_id)): Path<(String, String)>,
+) -> ApiResult<Json<ConsumerView>> {
+    let mut conn = app.db.acquire().await?;
+    let container = super::load(&mut conn, &caller, &id).await?;
+    let consumer_id = parse_id(&consumer_id, "consumer")?;
+    let consumer = containers::find_consumer(&mut conn, container.id, consumer_id).await?.ok_or_else(consumer_not_found)?;
+    Ok(Json(ConsumerView::new(&consumer)))
+}
+
+pub async fn add(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
+    let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
+    let consumer = validate::consumer(&body)?;
+
+    let mut tx = app.db.begin().await?;
+    let container = super::lock(&mut tx, &caller, container.id).await?;
+    let outcome =
+        containers::upsert_consumer(&mut tx, container.id, &caller.project_id, &consumer.name, &consumer.url, Timestamp::now())
+            .await?;
+    // Re-read: a new consumer has changed the container's `updated`.
+    let container = containers::find(&mut tx, &caller.project_id, container.id).await?.ok_or_else(super::container_not_found)?;
+    let view = container_view(&mut tx, &hrefs, &container).await?;
+    tx.commit().await?;
+    if outcome != ConsumerUpsert::Unchanged {
+        tracing::info!(container_id = %container.id, ?outcome, "container consumer registered");
+    }
+    // sic: Barbican's Location for a consumer names the /v1/consumers path.
+    let location = hrefs.url(&format!("v1/consumers/{}/consumers", container.id));
+    Ok(([(header::LOCATION, location)], Json(view)).into_response())
+}
+
+pub async fn remove(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
+    let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
+    let consumer = validate::consumer(&body)?;
+
+    let mut tx = app.db.begin().await?;
+    let container = super::lock(&mut tx, &caller, container.id).await?;
+    if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await? {
+        return Err(consumer_not_found());
+    }
+    let view = container_view(&mut tx, &hrefs, &container).await?;
+    tx.commit().await?;
+    tracing::info!(container_id = %container.id, "container consumer removed");
+    Ok(Json(view).into_response())
+}

@@ -1,0 +1,64 @@
+//! `POST /v1/containers`: a container of the caller's secrets. Every referenced secret must be a
+//! live secret of the caller's project; the container and its links are written together.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_store::containers::{self, Container};
+use portcullis_store::{Timestamp, secrets};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::validate::{self, CONTAINER};
+use crate::body::{JsonBody, SchemaName};
+use crate::context::{Caller, Hrefs};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub struct ContainerSchema;
+impl SchemaName for ContainerSchema {
+    const NAME: &'static str = CONTAINER;
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    JsonBody(body, _): JsonBody<ContainerSchema>,
+) -> ApiResult<Response> {
+    // JsonBody has stripped every string, as Barbican's load_body does.
+    let new = validate::new_container(&body)?;
+    let now = Timestamp::now();
+    let mut tx = app.db.begin().await?;
+    let mut links = Vec::with_capacity(new.refs.len());
+    for r in &new.refs {
+        // Any host is accepted (clients reach us by several names); the path must name a secret.
+        let found = match Hrefs::parse_ref(&r.secret_ref, "secrets") {
+            Some(id) => secrets::find(&mut tx, &caller.project_id, id, now).await?.map(|s| s.id),
+            None => None,
+        };
+        let Some(secret_id) = found else {
+            // Barbican formats the name with Python's str(): a missing name prints as None.
+            let name = r.name.as_deref().unwrap_or("None");
+            return Err(ApiError::NotFound(format!("Secret provided for '{name}' doesn't exist.")));
+        };
+        links.push((secret_id, r.name.clone()));
+    }
+    let container = Container {
+        id: Uuid::new_v4(),
+        project_id: caller.project_id.clone(),
+        name: new.name,
+        kind: new.kind,
+        status: "ACTIVE".into(),
+        creator_id: caller.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    containers::insert(&mut tx, &container, &links).await?;
+    tx.commit().await?;
+    tracing::info!(container_id = %container.id, "container created");
+
+    let container_ref = hrefs.container(&container.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, container_ref.clone())], Json(json!({"container_ref": container_ref}))).into_response())
+}

@@ -1,0 +1,15 @@
+//! `GET /v1/containers/{id}`: one container, with its secret references and consumers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::view::{ContainerView, container_view};
+use crate::context::{Caller, Hrefs};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn show(State(app): State<AppState>, caller: Caller, hrefs: Hrefs, Path(id): Path<String>) -> ApiResult<Json<ContainerView>> {
+    let mut conn = app.db.acquire().await?;
+    let container = super::load(&mut conn, &caller, &id).await?;
+    Ok(Json(container_view(&mut conn, &hrefs, &container).await?))
+}

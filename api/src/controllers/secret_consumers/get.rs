@@ -1,0 +1,30 @@
+//! `GET /v1/secrets/{id}/consumers/{consumer_id}`: one live consumer.
+//!
+//! Barbican looks the consumer up by id alone; here it must also belong to the secret in the URL
+//! (itself found only in the caller's project), so no other secret's consumer is ever shown.
+
+use axum::Json;
+use axum::extract::State;
+use portcullis_store::secret_consumers;
+use serde_json::Value;
+
+use crate::context::Caller;
+use crate::controllers::parse_id;
+use crate::controllers::path::SecretPath;
+use crate::controllers::secrets;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath((id, consumer_id)): SecretPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = app.db.acquire().await?;
+    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let consumer_id = parse_id(&consumer_id, "consumer")?;
+    let consumer = secret_consumers::find(&mut conn, secret.id, consumer_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Consumer not found.".into()))?;
+    Ok(Json(super::full_view(&consumer)))
+}

@@ -1,0 +1,60 @@
+//! `/v1/secrets/{id}/consumers`: services that declared they use a secret (Barbican's
+//! consumers.py, secret half). Served at every microversion.
+//!
+//! Consumers show in secret bodies from microversion 1.1 and, from 1.2, keep a secret from being
+//! deleted without `?force=true` (see [`crate::controllers::secrets`]).
+//!
+//! # Layout
+//! - [`list`]: `GET /v1/secrets/{id}/consumers` — paged, oldest first.
+//! - [`create`]: `POST /v1/secrets/{id}/consumers` — registers a consumer (idempotent).
+//! - [`delete`]: `DELETE /v1/secrets/{id}/consumers` — removes one, named in the JSON body.
+//! - [`get`]: `GET /v1/secrets/{id}/consumers/{consumer_id}`.
+//! - [`validate`]: the `Secret Consumer` schema.
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod validate;
+
+use std::collections::HashMap;
+
+use portcullis_store::AsConn;
+use portcullis_store::secret_consumers::{self, SecretConsumer};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::context::{Caller, Hrefs};
+use crate::controllers::secrets::{self, view::SecretView};
+use crate::error::ApiResult;
+
+/// A consumer as its own resource: `{created, updated, status, service, resource_type, resource_id}`.
+fn full_view(c: &SecretConsumer) -> Value {
+    json!({
+        "created": c.created_at.to_barbican(),
+        "updated": c.updated_at.to_barbican(),
+        "status": "ACTIVE",
+        "service": c.service,
+        "resource_type": c.resource_type,
+        "resource_id": c.resource_id,
+    })
+}
+
+/// The live consumers of each of `secret_ids`, as the `{service, resource_type, resource_id}`
+/// objects a secret body lists, in one query. Secrets without consumers are absent from the map.
+pub async fn consumers_by_secret(c: &mut impl AsConn, secret_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Value>>> {
+    let mut out: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    for row in secret_consumers::live_of_secrets(c, secret_ids).await? {
+        let brief = json!({"service": row.service, "resource_type": row.resource_type, "resource_id": row.resource_id});
+        out.entry(row.secret_id).or_default().push(brief);
+    }
+    Ok(out)
+}
+
+/// What consumer writes answer with (Barbican's `_return_secret_data`): the secret as it is now,
+/// with `consumers` whatever the microversion.
+async fn secret_body(c: &mut impl AsConn, caller: &Caller, hrefs: &Hrefs, secret_id: Uuid) -> ApiResult<SecretView> {
+    let secret = secrets::load(c, caller, &secret_id.to_string()).await?;
+    let consumers = secrets::consumers_of(c, &secret).await?;
+    Ok(SecretView::new(&secret, hrefs, Some(consumers)))
+}

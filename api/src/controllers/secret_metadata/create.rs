@@ -1,0 +1,34 @@
+//! `POST /v1/secrets/{id}/metadata`: adds one key. 201 with `Location` naming the key; an
+//! existing key is a 409.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_store::{Timestamp, secret_metadata};
+
+use crate::controllers::path::SecretPath;
+use super::validate::{self, MetadatumSchema};
+use crate::body::JsonBody;
+use crate::context::{Caller, Hrefs};
+use crate::controllers::secrets;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    SecretPath(id): SecretPath<String>,
+    JsonBody(body, _): JsonBody<MetadatumSchema>,
+) -> ApiResult<Response> {
+    let (key, value) = validate::metadatum(body)?;
+    let mut tx = app.db.begin().await?;
+    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    if !secret_metadata::insert(&mut tx, secret.id, &key, &value, Timestamp::now()).await? {
+        return Err(ApiError::Conflict("Conflict. Key in request is already in the secret metadata".into()));
+    }
+    tx.commit().await?;
+    tracing::info!(secret_id = %secret.id, "secret metadatum added");
+    let location = format!("{}/{key}", super::metadata_ref(&hrefs, &secret.id));
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], super::pair(&key, &value)).into_response())
+}

@@ -1,0 +1,25 @@
+//! `DELETE /v1/secrets/{id}/metadata/{key}`: removes one key. 204 whether or not the key
+//! existed, as Barbican.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use portcullis_store::secret_metadata;
+
+use crate::controllers::path::SecretPath;
+use crate::context::Caller;
+use crate::controllers::secrets;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath((id, key)): SecretPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = app.db.begin().await?;
+    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    secret_metadata::delete(&mut tx, secret.id, &key).await?;
+    tx.commit().await?;
+    tracing::info!(secret_id = %secret.id, "secret metadatum removed");
+    Ok(StatusCode::NO_CONTENT)
+}

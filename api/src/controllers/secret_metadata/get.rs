@@ -1,0 +1,23 @@
+//! `GET /v1/secrets/{id}/metadata/{key}`: one pair, `{"key", "value"}`.
+
+use axum::Json;
+use axum::extract::State;
+use portcullis_store::secret_metadata;
+use serde_json::Value;
+
+use crate::controllers::path::SecretPath;
+use crate::context::Caller;
+use crate::controllers::secrets;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath((id, key)): SecretPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let mut conn = app.db.acquire().await?;
+    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let value = secret_metadata::find(&mut conn, secret.id, &key).await?.ok_or_else(super::not_found)?;
+    Ok(super::pair(&key, &value))
+}

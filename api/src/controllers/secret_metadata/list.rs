@@ -1,0 +1,20 @@
+//! `GET /v1/secrets/{id}/metadata`: every key/value of a secret, as `{"metadata": {k: v}}`.
+
+use axum::Json;
+use axum::extract::State;
+use portcullis_store::secret_metadata;
+use serde_json::{Map, Value, json};
+
+use crate::controllers::path::SecretPath;
+use crate::context::Caller;
+use crate::controllers::secrets;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn list(State(app): State<AppState>, caller: Caller, SecretPath(id): SecretPath<String>) -> ApiResult<Json<Value>> {
+    let mut conn = app.db.acquire().await?;
+    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let pairs: Map<String, Value> =
+        secret_metadata::all(&mut conn, secret.id).await?.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    Ok(Json(json!({"metadata": pairs})))
+}

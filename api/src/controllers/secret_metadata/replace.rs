@@ -1,0 +1,32 @@
+//! `PUT /v1/secrets/{id}/metadata`: replaces all of a secret's metadata. Answers 201 with the
+//! `metadata_ref` and, as Barbican, no `Location`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use portcullis_store::{Timestamp, secret_metadata};
+use serde_json::{Value, json};
+
+use crate::controllers::path::SecretPath;
+use super::validate::{self, MetadataSchema};
+use crate::body::JsonBody;
+use crate::context::{Caller, Hrefs};
+use crate::controllers::secrets;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn replace(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    SecretPath(id): SecretPath<String>,
+    JsonBody(body, _): JsonBody<MetadataSchema>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let pairs = validate::metadata(body)?;
+    let mut tx = app.db.begin().await?;
+    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    secret_metadata::replace_all(&mut tx, secret.id, &pairs, Timestamp::now()).await?;
+    tx.commit().await?;
+    tracing::info!(secret_id = %secret.id, keys = pairs.len(), "secret metadata replaced");
+    Ok((StatusCode::CREATED, Json(json!({"metadata_ref": super::metadata_ref(&hrefs, &secret.id)}))))
+}

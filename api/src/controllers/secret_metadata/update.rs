@@ -1,0 +1,40 @@
+//! `PUT /v1/secrets/{id}/metadata/{key}`: changes the value of an existing key. The body names
+//! the key again; a key missing from the secret is a 404, a body key that differs from the URL's
+//! a 409 (checked in that order, as Barbican does).
+
+use axum::Json;
+use axum::extract::State;
+use portcullis_store::{Timestamp, secret_metadata};
+use serde_json::Value;
+
+use crate::controllers::path::SecretPath;
+use super::validate::{self, MetadatumSchema};
+use crate::body::JsonBody;
+use crate::context::Caller;
+use crate::controllers::secrets;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath((id, url_key)): SecretPath<(String, String)>,
+    JsonBody(body, _): JsonBody<MetadatumSchema>,
+) -> ApiResult<Json<Value>> {
+    let (key, value) = validate::metadatum(body)?;
+    let mut tx = app.db.begin().await?;
+    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    if key != url_key {
+        // Barbican's message is cut short by a Python string-concatenation slip; ours is whole.
+        return Err(match secret_metadata::find(&mut tx, secret.id, &url_key).await? {
+            None => super::not_found(),
+            Some(_) => ApiError::Conflict("Key in request data does not match key in the request url.".into()),
+        });
+    }
+    if !secret_metadata::update(&mut tx, secret.id, &key, &value, Timestamp::now()).await? {
+        return Err(super::not_found());
+    }
+    tx.commit().await?;
+    tracing::info!(secret_id = %secret.id, "secret metadatum updated");
+    Ok(super::pair(&key, &value))
+}
