@@ -29,7 +29,7 @@ pub trait SchemaName {
 
 /// A JSON object body for the schema `S`. Refuses: another content type (415), a body over the
 /// request limit (413), text that is not JSON (400 "Malformed JSON"), JSON that is not an object
-/// (400, worded for `S`).
+/// (400, worded for `S`). String values come stripped, as Barbican's `load_body` strips them.
 pub struct JsonBody<S: SchemaName>(pub Map<String, Value>, pub std::marker::PhantomData<S>);
 
 impl<S: SchemaName> FromRequest<AppState> for JsonBody<S> {
@@ -47,9 +47,47 @@ pub async fn parse_object(req: Request, limit: usize, schema: &'static str) -> R
         return Err(ApiError::UnsupportedMediaType(&["application/json"]));
     }
     let bytes = read_limited(req.into_body(), limit).await?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::BadRequest("Malformed JSON".into()))?;
+    json_object(&bytes, schema)
+}
+
+/// Parses bytes as a JSON object with every string value stripped: 400 "Malformed JSON" for
+/// text that is not JSON, a schema-worded 400 for JSON that is not an object.
+pub fn json_object(bytes: &[u8], schema: &'static str) -> Result<Map<String, Value>, ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::BadRequest("Malformed JSON".into()))?;
     match value {
-        Value::Object(map) => Ok(map),
+        Value::Object(mut map) => {
+            map.values_mut().for_each(strip_whitespace);
+            Ok(map)
+        }
         other => Err(ApiError::schema(schema, format!("{} is not of type 'object'", py_repr(&other)), "None")),
+    }
+}
+
+/// Barbican's `strip_whitespace`: every string value of a body, at any depth, is stripped of
+/// leading and trailing whitespace before validation. Keys are left alone.
+pub fn strip_whitespace(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let trimmed = s.trim();
+            if trimmed.len() != s.len() {
+                *s = trimmed.to_owned();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_whitespace),
+        Value::Object(map) => map.values_mut().for_each(strip_whitespace),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strips_every_string_value() {
+        let mut v = json!({" key ": " a ", "list": [" b", {"c": "c\n"}], "n": 1});
+        strip_whitespace(&mut v);
+        assert_eq!(v, json!({" key ": "a", "list": ["b", {"c": "c"}], "n": 1}));
     }
 }

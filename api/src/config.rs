@@ -105,10 +105,10 @@ impl Config {
 
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(href) = &self.host_href {
-            if !(href.starts_with("http://") || href.starts_with("https://")) {
-                return Err(ConfigError(format!("host_href (PORTCULLIS_HOST_HREF) must start with http:// or https://, got {href:?}")));
-            }
+        if let Some(href) = &self.host_href
+            && !(href.starts_with("http://") || href.starts_with("https://"))
+        {
+            return Err(ConfigError(format!("host_href (PORTCULLIS_HOST_HREF) must start with http:// or https://, got {href:?}")));
         }
         if let Some(url) = &self.database_url {
             let ok = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p));
@@ -120,7 +120,11 @@ impl Config {
             return Err(ConfigError("set only one of master_key (PORTCULLIS_MASTER_KEY) and master_key_file (PORTCULLIS_MASTER_KEY_FILE)".into()));
         }
         if self.max_secret_bytes == 0 || self.max_request_bytes < self.max_secret_bytes {
-            return Err(ConfigError("max_request_bytes must be at least max_secret_bytes, and both above 0".into()));
+            return Err(ConfigError(format!(
+                "max_request_bytes (PORTCULLIS_MAX_REQUEST_BYTES, {}) must be at least max_secret_bytes \
+                 (PORTCULLIS_MAX_SECRET_BYTES, {}), and both above 0",
+                self.max_request_bytes, self.max_secret_bytes
+            )));
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError("db_max_connections (PORTCULLIS_DB_MAX_CONNECTIONS) must be at least 1".into()));
@@ -156,18 +160,28 @@ impl Config {
     }
 }
 
-/// Words figment's errors as `<key> (<ENV NAME>): <problem>, from <source>`.
+/// Words figment's errors so they name what to fix: `<key> (<ENV NAME>): <problem> (from the
+/// environment)` for a variable, `<key>: <problem> (in <file>)` for a configuration file.
 fn describe_figment_error(err: figment::Error) -> ConfigError {
     let lines: Vec<String> = err
         .into_iter()
         .map(|e| {
             let key = e.path.join(".").to_lowercase();
-            let env = if key == "database_url" { "DATABASE_URL".to_owned() } else { format!("PORTCULLIS_{}", key.to_uppercase()) };
-            let source = e.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_else(|| "configuration".into());
+            let (from_env, source) = match &e.metadata {
+                Some(m) => match &m.source {
+                    Some(figment::Source::File(path)) => (false, format!("in {}", path.display())),
+                    _ if m.name.contains("environment") => (true, "from the environment".to_owned()),
+                    _ => (false, format!("from {}", m.name)),
+                },
+                None => (false, "in the configuration".to_owned()),
+            };
             if key.is_empty() {
-                format!("{} (from {source})", e.kind)
+                format!("{} ({source})", e.kind)
+            } else if from_env {
+                let env = if key == "database_url" { "DATABASE_URL".to_owned() } else { format!("PORTCULLIS_{}", key.to_uppercase()) };
+                format!("{key} ({env}): {} ({source})", e.kind)
             } else {
-                format!("{key} ({env}): {} (from {source})", e.kind)
+                format!("{key}: {} ({source})", e.kind)
             }
         })
         .collect();
@@ -189,6 +203,7 @@ fn mask_url_password(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
@@ -209,7 +224,18 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("PORTCULLIS_BIND", "not-an-address");
             let err = Config::load(None).unwrap_err().to_string();
-            assert!(err.contains("bind (PORTCULLIS_BIND)"), "{err}");
+            assert!(err.contains("bind (PORTCULLIS_BIND)") && err.contains("from the environment"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_errors_name_the_file_not_a_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("p.toml", "max_secret_byte = 1")?;
+            let err = Config::load(Some(Path::new("p.toml"))).unwrap_err().to_string();
+            assert!(err.contains("max_secret_byte: unknown field"), "{err}");
+            assert!(err.contains("p.toml") && !err.contains("PORTCULLIS_MAX_SECRET_BYTE"), "{err}");
             Ok(())
         });
     }

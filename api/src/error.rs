@@ -26,6 +26,10 @@ pub enum ApiError {
     /// Body or payload over the configured limits.
     #[error("request too large")]
     TooLarge,
+    /// Too large, worded for an operation (`Secret update issue seen - Provided information too
+    /// large to process.`).
+    #[error("request too large: {0}")]
+    TooLargeDetail(String),
     /// Request `Content-Type` not among the listed ones.
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static [&'static str]),
@@ -55,7 +59,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge | Self::TooLargeDetail(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -69,7 +73,9 @@ impl ApiError {
             Self::Schema { schema, reason, property } => {
                 format!("Provided object does not match schema '{schema}': {reason}. Invalid property: '{property}'").into()
             }
-            Self::BadRequest(d) | Self::NotFound(d) | Self::Forbidden(d) | Self::Conflict(d) => d.clone().into(),
+            Self::BadRequest(d) | Self::NotFound(d) | Self::Forbidden(d) | Self::Conflict(d) | Self::TooLargeDetail(d) => {
+                d.clone().into()
+            }
             Self::TooLarge => "Provided information too large to process".into(),
             Self::UnsupportedMediaType(types) => {
                 let list: Vec<String> = types.iter().map(|t| format!("'{t}'")).collect();
@@ -86,9 +92,20 @@ impl ApiError {
     }
 }
 
+/// The title Barbican (webob) gives a status. These are the standard reason phrases, except
+/// where webob kept the RFC 2616 names.
+pub fn title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        416 => "Request Range Not Satisfiable",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
 /// Barbican's error body for `status`, with `description`.
 pub fn error_body(status: StatusCode, description: serde_json::Value) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
+    let title = title(status);
     (status, Json(json!({"code": status.as_u16(), "title": title, "description": description}))).into_response()
 }
 
@@ -153,6 +170,8 @@ mod tests {
     #[test]
     fn statuses_match_barbican() {
         assert_eq!(ApiError::TooLarge.status(), 413);
+        assert_eq!(title(StatusCode::PAYLOAD_TOO_LARGE), "Request Entity Too Large");
+        assert_eq!(title(StatusCode::UNSUPPORTED_MEDIA_TYPE), "Unsupported Media Type");
         assert_eq!(ApiError::schema("Secret", "x", "y").status(), 400);
         assert_eq!(ApiError::Unavailable("x".into()).status(), 503);
         assert_eq!(

@@ -72,16 +72,22 @@ impl<'a> Fields<'a> {
             Some(Value::Null) if nullable => Ok(None),
             Some(Value::String(s)) if s.chars().count() > max_len => Err(self.err(format!("{} is too long", py_str(s)), key)),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(format!("{} is not of type 'string'", py_repr(other)), key)),
+            Some(other) => {
+                // jsonschema lists every allowed type: `["string", "null"]` → 'string', 'null'.
+                let types = if nullable { "'string', 'null'" } else { "'string'" };
+                Err(self.err(format!("{} is not of type {types}", py_repr(other)), key))
+            }
         }
     }
 
-    /// An optional string that must be one of `allowed`.
+    /// An optional string that must be one of `allowed` (`{"type": "string", "enum": [...]}`:
+    /// the type is checked first, as jsonschema reports it first).
     pub fn one_of(&self, key: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
         match self.obj.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
-            Some(v) => Err(self.err(format!("{} is not one of {}", py_repr(v), py_list(allowed)), key)),
+            Some(v @ Value::String(_)) => Err(self.err(format!("{} is not one of {}", py_repr(v), py_list(allowed)), key)),
+            Some(other) => Err(self.err(format!("{} is not of type 'string'", py_repr(other)), key)),
         }
     }
 
@@ -154,6 +160,10 @@ mod tests {
         let f = Fields::new("Secret", &obj);
         let e = f.integer("bit_length", 1, 32767, false).unwrap_err();
         assert!(matches!(e, ApiError::Schema { ref reason, .. } if reason == "'abc' is not of type 'integer'"));
+        let obj2 = json!({"name": 5, "secret_type": 1}).as_object().unwrap().clone();
+        let f2 = Fields::new("Secret", &obj2);
+        assert!(matches!(f2.string("name", 255, true).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "5 is not of type 'string', 'null'"));
+        assert!(matches!(f2.one_of("secret_type", &["opaque"]).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "1 is not of type 'string'"));
         let e = f.deny_unknown(&["bit_length"]).unwrap_err();
         assert!(matches!(e, ApiError::Schema { ref reason, .. } if reason == "Additional properties are not allowed ('write' was unexpected)"));
     }

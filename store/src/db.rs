@@ -123,7 +123,9 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // LIKE filters match case-sensitively, as on Postgres.
+                    .pragma("case_sensitive_like", "ON");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections.min(8))
                     .acquire_timeout(settings.acquire_timeout)
@@ -146,7 +148,15 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
             Db::Postgres(p) => portcullis_migrations::POSTGRES.run(p).await?,
-            Db::Sqlite(p) => portcullis_migrations::SQLITE.run(p).await?,
+            Db::Sqlite(p) => {
+                // sqlx takes no lock on SQLite, so two processes starting together on a fresh
+                // file would both apply the same migration and one would fail ("table already
+                // exists"). Holding the write lock for the whole run makes the second wait, then
+                // find everything applied. (Each migration runs in a savepoint inside it.)
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                portcullis_migrations::SQLITE.run(&mut tx).await?;
+                tx.commit().await?;
+            }
         }
         Ok(())
     }

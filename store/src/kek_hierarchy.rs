@@ -12,6 +12,7 @@ use portcullis_plugins::{CryptoPlugin, KekCache, PluginError, kek_aad, payload_a
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::db::ConnRef;
 use crate::{AsConn, Db, Timestamp, on_conn};
 
 /// Why sealing or opening a payload failed.
@@ -24,8 +25,9 @@ pub enum VaultError {
     #[error("no crypto store named {0:?} is configured")]
     UnknownStore(String),
     #[error(
-        "the master key of crypto store {store:?} is not the one its KEKs were wrapped with; \
-         start with the key the deployment was created with (PORTCULLIS_MASTER_KEY_FILE or PORTCULLIS_MASTER_KEY)"
+        "the master key of crypto store {store:?} is not the one its KEKs are wrapped with; \
+         start with the store's current master key (PORTCULLIS_MASTER_KEY_FILE or PORTCULLIS_MASTER_KEY; \
+         after `portcullis keys rotate`, the new key)"
     )]
     WrongMasterKey { store: String },
     #[error("KEK {0} belongs to another project")]
@@ -107,21 +109,61 @@ impl KekHierarchy {
         let mut row: Option<KekRow> = on_conn!(&mut c, c => sqlx::query_as(select)
             .bind(project_id).bind(store).fetch_optional(c).await)?;
         if row.is_none() {
-            let id = Uuid::new_v4();
-            let wrapped = plugin.generate_wrapped_kek(&kek_aad(store, project_id, &id))?;
-            let now = Timestamp::now();
-            let insert = "INSERT INTO project_keks (id, project_id, store_name, wrapped_key, created_at, updated_at) \
-                          VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (project_id, store_name) DO NOTHING";
-            on_conn!(&mut c, c => sqlx::query(insert).bind(id).bind(project_id).bind(store).bind(&wrapped)
-                .bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-            // Whoever won a concurrent first use, everyone now reads the same row.
-            row = on_conn!(&mut c, c => sqlx::query_as(select).bind(project_id).bind(store).fetch_optional(c).await)?;
+            drop(c);
+            row = Some(self.create_kek(db, plugin.as_ref(), store, project_id).await?);
         }
         let row = row.ok_or(VaultError::Db(sqlx::Error::RowNotFound))?;
-        let key = plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id))?;
+        let key = match plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id)) {
+            Ok(k) => k,
+            Err(e) => return Err(self.explain_unwrap_failure(&mut db.acquire().await?, store, e).await),
+        };
         let cached = CachedKek { id: row.id, key: Arc::new(key) };
         self.cache.put(store, project_id, cached.clone());
         Ok(cached)
+    }
+
+    /// Creates the project's KEK in its own transaction, wrapped under this process's master
+    /// key, but only while that key is still the store's: a process left running with the old
+    /// key after `portcullis keys rotate` must not write a KEK the new key cannot unwrap (every
+    /// secret sealed under it would be lost). The store row is locked for the check, so a
+    /// concurrent rotation either waits for this KEK (and re-wraps it) or makes this fail.
+    async fn create_kek(&self, db: &Db, plugin: &dyn CryptoPlugin, store: &str, project_id: &str) -> Result<KekRow, VaultError> {
+        let id = Uuid::new_v4();
+        let wrapped = plugin.generate_wrapped_kek(&kek_aad(store, project_id, &id))?;
+        let now = Timestamp::now();
+        // SQLite: `begin` takes the write lock (BEGIN IMMEDIATE), serialising with rotation.
+        let mut tx = db.begin().await?;
+        let check: Option<Vec<u8>> = match AsConn::conn(&mut tx) {
+            ConnRef::Postgres(c) => {
+                sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1 FOR SHARE").bind(store).fetch_optional(c).await?
+            }
+            ConnRef::Sqlite(c) => sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1").bind(store).fetch_optional(c).await?,
+        };
+        if !check.is_some_and(|check| plugin.verify_key_check(store, &check)) {
+            return Err(VaultError::WrongMasterKey { store: store.to_owned() });
+        }
+        let insert = "INSERT INTO project_keks (id, project_id, store_name, wrapped_key, created_at, updated_at) \
+                      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (project_id, store_name) DO NOTHING";
+        on_conn!(&mut tx, c => sqlx::query(insert).bind(id).bind(project_id).bind(store).bind(&wrapped)
+            .bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        // Whoever won a concurrent first use, everyone now reads the same row.
+        let select = "SELECT id, project_id, store_name, wrapped_key FROM project_keks \
+                      WHERE project_id = $1 AND store_name = $2";
+        let row: KekRow = on_conn!(&mut tx, c => sqlx::query_as(select).bind(project_id).bind(store).fetch_one(c).await)?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// A stored KEK did not unwrap. If this process's master key is no longer the store's (the
+    /// key was rotated while it ran), say so instead of blaming the stored data.
+    async fn explain_unwrap_failure(&self, c: &mut impl AsConn, store: &str, err: PluginError) -> VaultError {
+        let Ok(plugin) = self.plugin(store) else { return err.into() };
+        let check: Result<Option<Vec<u8>>, sqlx::Error> =
+            on_conn!(c, c => sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1").bind(store).fetch_optional(c).await);
+        match check {
+            Ok(Some(check)) if !plugin.verify_key_check(store, &check) => VaultError::WrongMasterKey { store: store.to_owned() },
+            _ => err.into(),
+        }
     }
 
     /// Seals a payload for `secret_id` under the project's KEK.
@@ -152,7 +194,10 @@ impl KekHierarchy {
                 if row.project_id != project_id {
                     return Err(VaultError::ForeignKek(kek_id));
                 }
-                let key = plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id))?;
+                let key = match plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id)) {
+                    Ok(k) => k,
+                    Err(e) => return Err(self.explain_unwrap_failure(c, store, e).await),
+                };
                 let cached = CachedKek { id: row.id, key: Arc::new(key) };
                 self.cache.put(store, project_id, cached.clone());
                 cached
@@ -166,6 +211,12 @@ impl KekHierarchy {
     pub async fn rotate_master_key(&self, db: &Db, store: &str, new_plugin: &dyn CryptoPlugin) -> Result<u64, VaultError> {
         let old = self.plugin(store)?;
         let mut tx = db.begin().await?;
+        // Lock the store row first: KEK creation checks the key under a share lock on it
+        // (Postgres; on SQLite the transaction already holds the write lock), so no KEK wrapped
+        // under the old key can be added behind this rotation's back.
+        if let ConnRef::Postgres(c) = AsConn::conn(&mut tx) {
+            sqlx::query("SELECT name FROM crypto_stores WHERE name = $1 FOR UPDATE").bind(store).execute(c).await?;
+        }
         let rows: Vec<KekRow> = on_conn!(&mut tx, c => sqlx::query_as(
             "SELECT id, project_id, store_name, wrapped_key FROM project_keks WHERE store_name = $1")
             .bind(store).fetch_all(c).await)?;

@@ -132,15 +132,16 @@ pub async fn list(
     w.push("project_id = ?", Bind::Text(project_id.to_owned()))
         .push_raw("NOT deleted")
         .push("(expiration IS NULL OR expiration > ?)", Bind::Ts(now));
-    for (col, val) in [
-        ("name", &filter.name),
-        ("algorithm", &filter.algorithm),
-        ("mode", &filter.mode),
-        ("secret_type", &filter.secret_type),
-    ] {
+    // Barbican matches name, algorithm and mode with SQL LIKE (`%` and `_` are wildcards). A
+    // backslash is always literal, and matching is case-sensitive on both backends (SQLite
+    // connections run with `case_sensitive_like`).
+    for (col, val) in [("name", &filter.name), ("algorithm", &filter.algorithm), ("mode", &filter.mode)] {
         if let Some(v) = val {
-            w.push(&format!("{col} = ?"), Bind::Text(v.clone()));
+            w.push(&format!("{col} LIKE ? ESCAPE '\\'"), Bind::Text(v.replace('\\', "\\\\")));
         }
+    }
+    if let Some(v) = &filter.secret_type {
+        w.push("secret_type = ?", Bind::Text(v.clone()));
     }
     if let Some(bits) = filter.bit_length {
         w.push("bit_length = ?", Bind::Int(bits));
@@ -150,14 +151,12 @@ pub async fn list(
             w.push(&format!("{col} {} ?", cmp.sql()), Bind::Ts(*ts));
         }
     }
-    let mut order: Vec<String> = filter.sort.iter().map(|(k, d)| format!("{} {}", k.column(), d.sql())).collect();
-    order.push("created_at ASC".into());
-    order.push("id ASC".into());
     let n = w.next_placeholder();
+    let postgres = matches!(c.conn(), crate::db::ConnRef::Postgres(_));
     let select = format!(
         "SELECT {COLUMNS} FROM secrets WHERE {} ORDER BY {} LIMIT ${n} OFFSET ${}",
         w.sql(),
-        order.join(", "),
+        order_by(&filter.sort, postgres),
         n + 1
     );
     let count = format!("SELECT count(*) FROM secrets WHERE {}", w.sql());
@@ -167,6 +166,27 @@ pub async fn list(
         let total: i64 = bind_all!(sqlx::query_scalar(AssertSqlSafe(count.as_str())), w.binds).fetch_one(&mut *c).await?;
         Ok((rows, total))
     })
+}
+
+/// The ORDER BY of a secret list: the requested keys, then creation order. Both backends order
+/// the same way: nulls first ascending and last descending (SQLite's and MySQL's way; Postgres
+/// is told explicitly), text by bytes (Postgres's `"C"` collation; SQLite compares bytes).
+fn order_by(sort: &[(SortKey, Dir)], postgres: bool) -> String {
+    let mut order: Vec<String> = sort
+        .iter()
+        .map(|(k, d)| {
+            let text = matches!(k, SortKey::Name | SortKey::Algorithm | SortKey::Mode | SortKey::SecretType | SortKey::Status);
+            let collate = if postgres && text { " COLLATE \"C\"" } else { "" };
+            let nulls = match d {
+                Dir::Asc => "NULLS FIRST",
+                Dir::Desc => "NULLS LAST",
+            };
+            format!("{}{collate} {} {nulls}", k.column(), d.sql())
+        })
+        .collect();
+    order.push("created_at ASC".into());
+    order.push("id ASC".into());
+    order.join(", ")
 }
 
 /// Soft-deletes a live secret and erases its ciphertext. Returns whether a row was deleted.
@@ -189,6 +209,18 @@ pub async fn insert_payload(c: &mut impl AsConn, secret_id: Uuid, kek_id: Uuid, 
     let done = on_conn!(c, c => sqlx::query(sql).bind(secret_id).bind(kek_id).bind(ciphertext).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
+}
+
+/// Records the content type of a payload stored after creation (two-step upload), if the
+/// secret is live and has no payload yet; returns whether it did. Call it before
+/// [`insert_payload`] in the same transaction: the row lock it takes orders it against a
+/// concurrent upload or delete, so a deleted secret never gets a ciphertext and a secret never
+/// gets two.
+pub async fn claim_for_payload(c: &mut impl AsConn, secret_id: Uuid, content_type: &str, now: Timestamp) -> DbResult<bool> {
+    let sql = "UPDATE secrets SET content_type = $2, updated_at = $3 \
+               WHERE id = $1 AND NOT deleted AND content_type IS NULL";
+    let n = on_conn!(c, c => sqlx::query(sql).bind(secret_id).bind(content_type).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// Records the content type of a payload stored after creation (two-step upload).

@@ -5,10 +5,16 @@
 //! expected at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`); if it
 //! cannot be reached the Postgres tests fail, loudly, rather than skip.
 //!
+//! Servers inherit none of the caller's `PORTCULLIS_*` / `DATABASE_URL` variables: a test states
+//! every setting it depends on.
+//!
 //! # Layout
-//! - [`Backend`], [`TestServer`]: a running server, its data dir or database, and its logs.
-//! - [`Client`]: a project-scoped HTTP client with Barbican's headers.
-//! - `tests/*.rs`: the tests, one file per resource.
+//! - [`Backend`], [`Storage`], [`TestServer`]: a running server, its data dir or database, and its
+//!   logs; [`TestServer::try_start_on`] for start-ups that must be refused, [`Storage::run`] for
+//!   other subcommands.
+//! - [`Client`]: a project-scoped HTTP client with Barbican's headers; [`Client::send_exact`]
+//!   for requests that must not carry reqwest's default `Accept: */*`.
+//! - `tests/*.rs`: the tests, one file per resource; `crypto.rs` reads the database directly.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -156,7 +162,7 @@ impl Storage {
 
     /// Runs a `portcullis` subcommand to completion on this storage; returns (success, stderr).
     pub fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> (bool, String) {
-        let out = Command::new(binary())
+        let out = scrubbed(Command::new(binary()))
             .args(args)
             .envs(self.env())
             .envs(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -177,7 +183,17 @@ impl TestServer {
     /// Starts a server on `storage` with extra environment. Panics with the server's output if it
     /// does not come up.
     pub fn start_on(storage: &Storage, extra_env: &[(&str, &str)]) -> TestServer {
-        let mut child = Command::new(binary())
+        match TestServer::try_start_on(storage, extra_env) {
+            Ok(server) => server,
+            Err(StartFailure { status, output }) => panic!("portcullis exited ({status}) before listening:\n{output}"),
+        }
+    }
+
+    /// Starts a server on `storage` with extra environment, or reports how it exited if it stops
+    /// before listening (for tests of refused start-ups). Panics if it neither listens nor exits
+    /// within 60s.
+    pub fn try_start_on(storage: &Storage, extra_env: &[(&str, &str)]) -> Result<TestServer, StartFailure> {
+        let mut child = scrubbed(Command::new(binary()))
             .args(["--log-format", "json", "serve"])
             .envs(storage.env())
             .envs(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -189,23 +205,26 @@ impl TestServer {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = logs.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["message"] == "portcullis listening" {
-                        let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
-                    }
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["message"] == "portcullis listening"
+                {
+                    let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
                 }
                 sink.lock().unwrap().push(line);
             }
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(addr) = rx.recv_timeout(Duration::from_millis(100)) {
-                return TestServer { base: format!("http://{addr}"), child, logs };
+            if let Ok(addr) = rx.recv_timeout(Duration::from_millis(50)) {
+                return Ok(TestServer { base: format!("http://{addr}"), child, logs });
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("portcullis exited ({status}) before listening:\n{}", logs.lock().unwrap().join("\n"));
+                // The process is gone: its stderr closes, so the reader finishes with every line.
+                let _ = reader.join();
+                let output = logs.lock().unwrap().join("\n");
+                return Err(StartFailure { status, output });
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -241,6 +260,81 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Decodes a chunked HTTP/1.1 body.
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).expect("chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+}
+
+/// How a server that never listened ended.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub status: std::process::ExitStatus,
+    /// Everything it wrote to stderr.
+    pub output: String,
+}
+
+/// A command for the binary that inherits none of the caller's Portcullis settings
+/// (`PORTCULLIS_*`, `DATABASE_URL`): a developer's environment, or the harness's own
+/// `PORTCULLIS_BIN`, must not change what a test runs against.
+fn scrubbed(mut cmd: Command) -> Command {
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("PORTCULLIS_") || k == "DATABASE_URL" {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd
+}
+
+/// A UTC instant `offset_secs` from now in Barbican's naive ISO 8601 form
+/// (`2026-11-24T14:58:06`), for expirations and date filters.
+pub fn utc_iso(offset_secs: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
+    let secs = now.as_secs() as i64 + offset_secs;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Whether `s` is a timestamp as Barbican writes them: naive UTC `isoformat()`, with six
+/// fraction digits or none, and no `Z` or offset.
+pub fn is_barbican_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let base = b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    base && (b.len() == 19 || (b.len() == 26 && b[19] == b'.' && digits(20..26)))
 }
 
 fn http() -> reqwest::Client {
@@ -309,6 +403,13 @@ impl Resp {
 }
 
 impl Client {
+    /// The same client (project, headers) talking to the server at `base`, e.g. after a restart.
+    pub fn at(&self, base: &str) -> Client {
+        let mut c = self.clone();
+        c.base = base.to_owned();
+        c
+    }
+
     /// The same client with an extra header on every request.
     pub fn with_header(&self, name: &str, value: &str) -> Client {
         let mut c = self.clone();
@@ -343,6 +444,57 @@ impl Client {
         Resp { status, headers, bytes }
     }
 
+    /// Sends a request with exactly these headers (plus `Host`, `X-Project-Id` and
+    /// `Content-Length`), over a fresh HTTP/1.1 connection. reqwest always adds `Accept: */*`;
+    /// use this to send a request with no `Accept` at all. Headers added with
+    /// [`Client::with_header`] are sent too.
+    pub async fn send_exact(&self, method: &str, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Resp {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let url = reqwest::Url::parse(&self.url(path)).expect("url");
+        let host = format!("{}:{}", url.host_str().expect("host"), url.port_or_known_default().expect("port"));
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        if let Some(p) = &self.project {
+            head.push_str(&format!("X-Project-Id: {p}\r\n"));
+        }
+        for (k, v) in self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(headers.iter().copied()) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(b) = body {
+            head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+        }
+        head.push_str("\r\n");
+        let mut stream = tokio::net::TcpStream::connect(&host).await.expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        if let Some(b) = body {
+            stream.write_all(b).await.expect("write body");
+        }
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read response");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().expect("status line");
+        let code: u16 = status_line.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status code");
+        let mut headers = reqwest::header::HeaderMap::new();
+        for line in lines {
+            if let Some((k, v)) = line.split_once(':') {
+                headers.append(
+                    reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).expect("header name"),
+                    reqwest::header::HeaderValue::from_str(v.trim()).expect("header value"),
+                );
+            }
+        }
+        let mut bytes = raw[split + 4..].to_vec();
+        if headers.get("transfer-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")) {
+            bytes = dechunk(&bytes);
+        }
+        Resp { status: StatusCode::from_u16(code).expect("status"), headers, bytes }
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None, &[]).await
     }
@@ -370,6 +522,31 @@ impl Client {
             .await
             .expect(201);
         r.json()["secret_ref"].as_str().expect("secret_ref").to_owned()
+    }
+}
+
+impl Client {
+    /// How many live secrets the project has (`total` of `GET /v1/secrets`).
+    pub async fn secret_total(&self) -> i64 {
+        self.get("/v1/secrets").await.expect(200).json()["total"].as_i64().expect("total")
+    }
+
+    /// Reads a secret's payload (`GET <ref>/payload`) with this `Accept` header, or with none.
+    pub async fn payload(&self, secret_ref: &str, accept: Option<&str>) -> Resp {
+        let path = format!("{secret_ref}/payload");
+        match accept {
+            Some(a) => self.send(Method::GET, &path, None, &[("Accept", a)]).await,
+            None => self.send_exact("GET", &path, None, &[]).await,
+        }
+    }
+}
+
+/// `reference` (a `*_ref` URL) pointed at the server at `base` instead, e.g. after a restart on
+/// another port.
+pub fn rebase(reference: &str, base: &str) -> String {
+    match reference.find("/v1/") {
+        Some(i) => format!("{base}{}", &reference[i..]),
+        None => reference.to_owned(),
     }
 }
 

@@ -2,12 +2,13 @@
 //! deprecated form), its payload.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use super::payload::{Operation, serve_payload};
 use super::view::SecretView;
+use crate::controllers::path::SecretPath;
 use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
 use crate::middleware::ApiVersion;
@@ -19,7 +20,7 @@ pub async fn show(
     hrefs: Hrefs,
     version: ApiVersion,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    SecretPath(id): SecretPath<String>,
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
     let mut conn = app.db.acquire().await?;

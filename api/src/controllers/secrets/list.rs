@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::view::SecretView;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::paging::{add_nav, page_from};
+use crate::controllers::paging::{add_nav, nav_query, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
 use crate::state::AppState;
@@ -39,28 +39,27 @@ pub async fn list(
         items.push(serde_json::to_value(SecretView::new(s, &hrefs, consumers)).map_err(anyhow::Error::from)?);
     }
     let mut body = Map::new();
-    let empty = items.is_empty();
     body.insert("secrets".into(), Value::Array(items));
-    if empty {
-        body.insert("total".into(), total.into());
-    } else {
-        add_nav(&mut body, &hrefs, "secrets", &params, page, total);
-    }
+    add_nav(&mut body, "secrets", &hrefs, "secrets", &nav_query(&params), page, total);
     Ok(Json(body))
 }
 
 /// Reads the list filters. Unknown parameters are ignored, as Barbican ignores them.
 pub fn parse_filter(params: &[(String, String)]) -> ApiResult<SecretFilter> {
     let mut f = SecretFilter::default();
-    for (key, value) in params {
-        let value = value.trim();
+    // An empty text filter is no filter (Barbican tests each with `if value:`).
+    let text = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+    for (key, raw) in params {
+        let value = raw.trim();
         match key.as_str() {
-            "name" => f.name = Some(value.to_owned()),
-            "alg" => f.algorithm = Some(value.to_owned()),
-            "mode" => f.mode = Some(value.to_owned()),
+            "name" => f.name = text(raw),
+            "alg" => f.algorithm = text(raw),
+            "mode" => f.mode = text(raw),
             // Barbican ignores a non-numeric or non-positive `bits`.
             "bits" => f.bit_length = value.parse::<i64>().ok().filter(|b| *b > 0),
-            "secret_type" => f.secret_type = Some(value.to_owned()),
+            "secret_type" => f.secret_type = text(raw),
+            // Empty date filters and sorts are ignored, as Barbican ignores them.
+            "created" | "updated" | "expiration" | "sort" if value.is_empty() => {}
             "created" => f.created = parse_dates(value)?,
             "updated" => f.updated = parse_dates(value)?,
             "expiration" => f.expiration = parse_dates(value)?,

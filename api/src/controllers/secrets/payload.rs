@@ -2,7 +2,7 @@
 //! `Accept`) and `PUT /v1/secrets/{id}` (the second step of a two-step upload).
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::secrets::{self, Secret};
@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use super::validate::{PayloadKind, decode_base64};
 use crate::App;
 use crate::body::{media_type, read_limited};
+use crate::controllers::path::SecretPath;
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -93,7 +94,7 @@ pub async fn get_payload(
     State(app): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    SecretPath(id): SecretPath<String>,
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut conn = app.db.acquire().await?;
@@ -104,7 +105,7 @@ pub async fn get_payload(
 /// `PUT /v1/secrets/{id}`: uploads the payload of a secret created without one. The body is the
 /// raw payload (`text/plain` or `application/octet-stream`, optionally `Content-Encoding:
 /// base64`). A payload is written once: a second PUT is 409.
-pub async fn put_payload(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, req: Request) -> ApiResult<StatusCode> {
+pub async fn put_payload(State(app): State<AppState>, caller: Caller, SecretPath(id): SecretPath<String>, req: Request) -> ApiResult<StatusCode> {
     let secret = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
     let kind = match media_type(req.headers()).as_deref() {
         Some("text/plain") => PayloadKind::Text,
@@ -117,9 +118,20 @@ pub async fn put_payload(State(app): State<AppState>, caller: Caller, Path(id): 
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty());
-    let raw = Zeroizing::new(read_limited(req.into_body(), app.config.max_secret_bytes).await?.to_vec());
+    // Barbican's order: content type (415), empty body (400), too large (413), already has data
+    // (409), then the encoding.
+    let raw = match read_limited(req.into_body(), app.config.max_secret_bytes).await {
+        Ok(b) => Zeroizing::new(b.to_vec()),
+        Err(ApiError::TooLarge) => {
+            return Err(ApiError::TooLargeDetail("Secret update issue seen - Provided information too large to process.".into()));
+        }
+        Err(e) => return Err(e),
+    };
     if raw.is_empty() {
         return Err(ApiError::BadRequest("Secret update issue seen - No data supplied to process..".into()));
+    }
+    if secret.content_type.is_some() {
+        return Err(already_has_data());
     }
     let bytes = match (kind, encoding.as_deref()) {
         (PayloadKind::Text, None) => {
@@ -148,13 +160,23 @@ pub async fn put_payload(State(app): State<AppState>, caller: Caller, Path(id): 
     let ciphertext = app.keks.seal(&kek, project, secret.id, &bytes)?;
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
-    if secret.content_type.is_some() || !secrets::insert_payload(&mut tx, secret.id, kek.id, &ciphertext, now).await? {
-        return Err(ApiError::Conflict("Secret already has data, cannot modify it.".into()));
+    // A concurrent PUT or DELETE may have won since the checks above: claiming the row decides.
+    if !secrets::claim_for_payload(&mut tx, secret.id, kind.stored_content_type(), now).await? {
+        return Err(match super::load(&mut tx, &caller, &id).await {
+            Ok(_) => already_has_data(),
+            Err(e) => e,
+        });
     }
-    secrets::set_content_type(&mut tx, secret.id, kind.stored_content_type(), now).await?;
+    if !secrets::insert_payload(&mut tx, secret.id, kek.id, &ciphertext, now).await? {
+        return Err(already_has_data());
+    }
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, "secret payload stored");
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn already_has_data() -> ApiError {
+    ApiError::Conflict("Secret already has data, cannot modify it.".into())
 }
 
 fn invalid_base64() -> ApiError {

@@ -70,17 +70,22 @@ pub struct NewSecret {
 /// Validates a create-secret body against the `Secret` schema and the payload rules.
 pub fn new_secret(obj: &Map<String, Value>, max_secret_bytes: usize, now: Timestamp) -> ApiResult<NewSecret> {
     let f = Fields::new(SCHEMA, obj);
+    // Types as in Barbican's schema: only `name` and `payload_content_type` may be null.
     let name = f.string("name", 255, true)?.map(|n| n.trim().to_owned());
-    let algorithm = f.string("algorithm", 255, true)?;
-    let mode = f.string("mode", 255, true)?;
-    let bit_length = f.integer("bit_length", 1, MAX_BIT_LENGTH, true)?.map(|b| b as i32);
+    let algorithm = f.string("algorithm", 255, false)?;
+    let mode = f.string("mode", 255, false)?;
+    let bit_length = f.integer("bit_length", 1, MAX_BIT_LENGTH, false)?.map(|b| b as i32);
+    f.string("secret_type", 80, false)?;
     let secret_type = f.one_of("secret_type", SECRET_TYPES)?.unwrap_or_else(|| "opaque".into());
-    let expiration = expiration(&f, now)?;
+    f.string("expiration", 255, false)?;
     let content_type = f.string("payload_content_type", 255, true)?;
+    f.string("payload_content_encoding", 255, false)?;
     let encoding = f.one_of("payload_content_encoding", &["base64"])?;
-    let raw_payload = f.string("payload", usize::MAX, true)?;
+    let raw_payload = f.string("payload", usize::MAX, false)?;
     f.one_of("transport_key_needed", &["true", "false"])?;
-    f.string("transport_key_id", 255, true)?;
+    f.string("transport_key_id", usize::MAX, false)?;
+    // After the schema, in Barbican's order: expiration, then the payload rules.
+    let expiration = expiration(&f, now)?;
 
     let payload = match raw_payload {
         None => {
@@ -95,7 +100,7 @@ pub fn new_secret(obj: &Map<String, Value>, max_secret_bytes: usize, now: Timest
 }
 
 fn expiration(f: &Fields<'_>, now: Timestamp) -> ApiResult<Option<Timestamp>> {
-    let Some(text) = f.string("expiration", 255, true)? else { return Ok(None) };
+    let Some(text) = f.string("expiration", 255, false)? else { return Ok(None) };
     if text.trim().is_empty() {
         return Ok(None);
     }
