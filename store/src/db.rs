@@ -6,12 +6,14 @@
 //! per backend so each gets sqlx's native, typed executor.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Which database a deployment runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,10 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub enum Db {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    /// SQLite admits one writer at a time. Write transactions queue on the gate (one permit)
+    /// inside the process instead of polling SQLite's busy handler, whose sleeps turn a queue of
+    /// 16 writers into second-long tail latencies.
+    Sqlite(SqlitePool, Arc<Semaphore>),
 }
 
 /// Pool settings from the configuration.
@@ -57,10 +62,11 @@ pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
 }
 
-/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+/// An open transaction; dropped without [`Tx::commit`] it rolls back. On SQLite it holds the
+/// process's writer permit until it ends.
 pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedSemaphorePermit),
 }
 
 impl AsConn for Conn {
@@ -76,7 +82,7 @@ impl AsConn for Tx {
     fn conn(&mut self) -> ConnRef<'_> {
         match self {
             Tx::Postgres(t) => ConnRef::Postgres(t),
-            Tx::Sqlite(t) => ConnRef::Sqlite(t),
+            Tx::Sqlite(t, _) => ConnRef::Sqlite(t),
         }
     }
 }
@@ -131,7 +137,7 @@ impl Db {
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(opts)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
             }
             other => Err(ConnectError::Scheme(other.to_owned())),
         }
@@ -140,7 +146,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Postgres(_) => Backend::Postgres,
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -148,7 +154,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
             Db::Postgres(p) => portcullis_migrations::POSTGRES.run(p).await?,
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 // sqlx takes no lock on SQLite, so two processes starting together on a fresh
                 // file would both apply the same migration and one would fail ("table already
                 // exists"). Holding the write lock for the whole run makes the second wait, then
@@ -168,7 +174,7 @@ impl Db {
                 &portcullis_migrations::POSTGRES,
                 sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(p).await?,
             ),
-            Db::Sqlite(p) => (
+            Db::Sqlite(p, _) => (
                 &portcullis_migrations::SQLITE,
                 sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(p).await?,
             ),
@@ -179,7 +185,7 @@ impl Db {
     pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p) => Conn::Postgres(p.acquire().await?),
-            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => Conn::Sqlite(p.acquire().await?),
         })
     }
 
@@ -189,14 +195,20 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, gate) => {
+                let permit = gate.clone().acquire_owned().await.map_err(|_| sqlx::Error::PoolClosed)?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, permit)
+            }
         })
     }
 
     pub async fn close(&self) {
         match self {
             Db::Postgres(p) => p.close().await,
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, gate) => {
+                gate.close();
+                p.close().await
+            }
         }
     }
 }
@@ -205,7 +217,7 @@ impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Postgres(t) => t.commit().await,
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _permit) => t.commit().await,
         }
     }
 }
