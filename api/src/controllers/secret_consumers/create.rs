@@ -2,10 +2,10 @@
 //! changes nothing, a removed one comes back. Answers 200 with the whole secret (consumers
 //! included at every microversion) and Barbican's `Location: {base}/v1/consumers/{id}/consumers`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use portcullis_store::{Timestamp, secret_consumers};
 
 use super::validate::{self, ConsumerSchema};

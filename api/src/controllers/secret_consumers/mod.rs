@@ -17,10 +17,8 @@ pub mod get;
 pub mod list;
 pub mod validate;
 
-use std::collections::HashMap;
-
 use portcullis_store::AsConn;
-use portcullis_store::secret_consumers::{self, SecretConsumer};
+use portcullis_store::secret_consumers::SecretConsumer;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -38,17 +36,6 @@ fn full_view(c: &SecretConsumer) -> Value {
         "resource_type": c.resource_type,
         "resource_id": c.resource_id,
     })
-}
-
-/// The live consumers of each of `secret_ids`, as the `{service, resource_type, resource_id}`
-/// objects a secret body lists, in one query. Secrets without consumers are absent from the map.
-pub async fn consumers_by_secret(c: &mut impl AsConn, secret_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Value>>> {
-    let mut out: HashMap<Uuid, Vec<Value>> = HashMap::new();
-    for row in secret_consumers::live_of_secrets(c, secret_ids).await? {
-        let brief = json!({"service": row.service, "resource_type": row.resource_type, "resource_id": row.resource_id});
-        out.entry(row.secret_id).or_default().push(brief);
-    }
-    Ok(out)
 }
 
 /// What consumer writes answer with (Barbican's `_return_secret_data`): the secret as it is now,

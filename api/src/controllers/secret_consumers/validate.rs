@@ -59,10 +59,22 @@ mod tests {
     fn errors_in_jsonschema_order() {
         assert_eq!(err(json!({})), "'service' is a required property | None");
         assert_eq!(err(json!({"service": 1})), "'resource_type' is a required property | None");
-        assert_eq!(err(json!({"service": 1, "resource_type": 2, "resource_id": 3})), "1 is not of type 'string' | service");
-        assert_eq!(err(json!({"service": "a", "resource_type": " ", "resource_id": ""})), "'' should be non-empty | resource_type");
-        assert_eq!(err(json!({"service": "a", "resource_type": "b", "resource_id": null})), "None is not of type 'string' | resource_id");
-        assert_eq!(err(json!({"service": "s".repeat(256), "resource_type": "b", "resource_id": "c"})), format!("'{}' is too long | service", "s".repeat(256)));
+        assert_eq!(
+            err(json!({"service": 1, "resource_type": 2, "resource_id": 3})),
+            "1 is not of type 'string' | service"
+        );
+        assert_eq!(
+            err(json!({"service": "a", "resource_type": " ", "resource_id": ""})),
+            "'' should be non-empty | resource_type"
+        );
+        assert_eq!(
+            err(json!({"service": "a", "resource_type": "b", "resource_id": null})),
+            "None is not of type 'string' | resource_id"
+        );
+        assert_eq!(
+            err(json!({"service": "s".repeat(256), "resource_type": "b", "resource_id": "c"})),
+            format!("'{}' is too long | service", "s".repeat(256))
+        );
         assert_eq!(err(json!({"service": " a ", "resource_type": "b", "resource_id": "c", "extra": 1})), "accepted");
     }
 }

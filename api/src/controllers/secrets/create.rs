@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portcullis_store::secrets::{self, Secret};
 use portcullis_store::Timestamp;
+use portcullis_store::secrets::{self, Secret};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -65,5 +65,6 @@ pub async fn create(
     tracing::info!(secret_id = %id, "secret created");
 
     let secret_ref = hrefs.secret(&id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, secret_ref.clone())], Json(json!({"secret_ref": secret_ref}))).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, secret_ref.clone())], Json(json!({"secret_ref": secret_ref})))
+        .into_response())
 }

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use portcullis_store::Timestamp;
 use portcullis_store::secrets;
 
-use crate::controllers::path::SecretPath;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
 use crate::state::AppState;
@@ -20,13 +20,17 @@ pub async fn delete(
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<StatusCode> {
     let force = match params.iter().rev().find(|(k, _)| k == "force") {
-        Some((_, v)) => parse_bool(v).ok_or_else(|| ApiError::BadRequest("URI provided invalid query string parameters.".into()))?,
+        Some((_, v)) => {
+            parse_bool(v).ok_or_else(|| ApiError::BadRequest("URI provided invalid query string parameters.".into()))?
+        }
         None => false,
     };
     let mut tx = app.db.begin().await?;
     let secret = super::load(&mut tx, &caller, &id).await?;
     if version.at_least(2) && !force && !super::consumers_of(&mut tx, &secret).await?.is_empty() {
-        return Err(ApiError::BadRequest("Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into()));
+        return Err(ApiError::BadRequest(
+            "Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into(),
+        ));
     }
     secrets::soft_delete(&mut tx, &caller.project_id, secret.id, Timestamp::now()).await?;
     portcullis_store::secret_consumers::remove_all_of_secret(&mut tx, secret.id, Timestamp::now()).await?;

@@ -2,14 +2,14 @@
 //! deprecated form), its payload.
 
 use axum::Json;
-use axum::extract::{State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use super::payload::{Operation, serve_payload};
 use super::view::SecretView;
-use crate::controllers::path::SecretPath;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::SecretPath;
 use crate::error::ApiResult;
 use crate::middleware::ApiVersion;
 use crate::state::AppState;

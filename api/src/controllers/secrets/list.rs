@@ -6,12 +6,12 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use portcullis_store::Timestamp;
 use portcullis_store::query::{Cmp, Dir};
 use portcullis_store::secrets::{self, SecretFilter, SortKey};
-use portcullis_store::Timestamp;
 use serde_json::{Map, Value};
 
-use super::view::SecretView;
+use super::view::{SecretView, consumers_by_secret};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, nav_query, page_from};
 use crate::error::{ApiError, ApiResult};
@@ -33,10 +33,17 @@ pub async fn list(
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;
     let (rows, total) = secrets::list(&mut conn, &caller.project_id, &filter, page, Timestamp::now()).await?;
+    // Consumers (from 1.1) for the whole page in one query.
+    let mut consumers = if version.at_least(1) {
+        let ids: Vec<_> = rows.iter().map(|s| s.id).collect();
+        Some(consumers_by_secret(&mut conn, &ids).await?)
+    } else {
+        None
+    };
     let mut items = Vec::with_capacity(rows.len());
     for s in &rows {
-        let consumers = if version.at_least(1) { Some(super::consumers_of(&mut conn, s).await?) } else { None };
-        items.push(serde_json::to_value(SecretView::new(s, &hrefs, consumers)).map_err(anyhow::Error::from)?);
+        let listed = consumers.as_mut().map(|by_secret| by_secret.remove(&s.id).unwrap_or_default());
+        items.push(serde_json::to_value(SecretView::new(s, &hrefs, listed)).map_err(anyhow::Error::from)?);
     }
     let mut body = Map::new();
     body.insert("secrets".into(), Value::Array(items));
@@ -132,7 +139,10 @@ mod tests {
 
     #[test]
     fn sort_keys_are_checked() {
-        assert_eq!(parse_sort("created:desc,name").unwrap(), vec![(SortKey::Created, Dir::Desc), (SortKey::Name, Dir::Asc)]);
+        assert_eq!(
+            parse_sort("created:desc,name").unwrap(),
+            vec![(SortKey::Created, Dir::Desc), (SortKey::Name, Dir::Asc)]
+        );
         assert!(parse_sort("bogus").is_err());
         assert!(parse_sort("name,name").is_err());
         assert!(parse_sort("name:up").is_err());

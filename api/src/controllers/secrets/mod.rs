@@ -36,6 +36,6 @@ pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str) -> ApiResu
 /// The live consumers of `secret`, as `{service, resource_type, resource_id}` objects (shown in
 /// secret bodies from microversion 1.1, and blocking deletion from 1.2).
 pub async fn consumers_of(c: &mut impl AsConn, secret: &Secret) -> ApiResult<Vec<serde_json::Value>> {
-    let mut by_secret = crate::controllers::secret_consumers::consumers_by_secret(c, &[secret.id]).await?;
+    let mut by_secret = view::consumers_by_secret(c, &[secret.id]).await?;
     Ok(by_secret.remove(&secret.id).unwrap_or_default())
 }

@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 use super::validate::{PayloadKind, decode_base64};
 use crate::App;
 use crate::body::{media_type, read_limited};
-use crate::controllers::path::SecretPath;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -54,23 +54,36 @@ fn negotiate(accept: Option<&str>, stored: &str, op: Operation) -> ApiResult<Wan
         "application/octet-stream" => Want::Binary("application/octet-stream"),
         "application/pkcs8" => Want::Binary("application/pkcs8"),
         other if PayloadKind::from_content_type(other).is_some() => {
-            return Err(ApiError::BadRequest(format!("{} issue seen - content-type of '{other}' not supported.", op.name())));
+            return Err(ApiError::BadRequest(format!(
+                "{} issue seen - content-type of '{other}' not supported.",
+                op.name()
+            )));
         }
         _ => return Err(ApiError::NotAcceptable(None)),
     })
 }
 
 /// Decrypts `secret`'s payload and answers with it in the negotiated representation.
-pub async fn serve_payload(app: &App, c: &mut impl AsConn, secret: &Secret, accept: Option<&str>, op: Operation) -> ApiResult<Response> {
+pub async fn serve_payload(
+    app: &App,
+    c: &mut impl AsConn,
+    secret: &Secret,
+    accept: Option<&str>,
+    op: Operation,
+) -> ApiResult<Response> {
     let no_payload = || ApiError::NotFound("Not Found. Sorry but your secret has no payload.".into());
     let stored = secret.content_type.as_deref().ok_or_else(no_payload)?;
     let want = negotiate(accept, stored, op)?;
     let sealed = secrets::find_payload(c, secret.id).await?.ok_or_else(no_payload)?;
-    let plain = app.keks.open(c, &secret.project_id, secret.id, &sealed.store_name, sealed.kek_id, &sealed.ciphertext).await?;
+    let plain =
+        app.keks.open(c, &secret.project_id, secret.id, &sealed.store_name, sealed.kek_id, &sealed.ciphertext).await?;
     let content_type = match want {
         Want::Text => {
             if std::str::from_utf8(&plain).is_err() {
-                return Err(ApiError::NotAcceptable(Some(format!("{} issue seen - Wrong payload content-type.", op.name()))));
+                return Err(ApiError::NotAcceptable(Some(format!(
+                    "{} issue seen - Wrong payload content-type.",
+                    op.name()
+                ))));
             }
             "text/plain; charset=UTF-8"
         }
@@ -105,7 +118,12 @@ pub async fn get_payload(
 /// `PUT /v1/secrets/{id}`: uploads the payload of a secret created without one. The body is the
 /// raw payload (`text/plain` or `application/octet-stream`, optionally `Content-Encoding:
 /// base64`). A payload is written once: a second PUT is 409.
-pub async fn put_payload(State(app): State<AppState>, caller: Caller, SecretPath(id): SecretPath<String>, req: Request) -> ApiResult<StatusCode> {
+pub async fn put_payload(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath(id): SecretPath<String>,
+    req: Request,
+) -> ApiResult<StatusCode> {
     let secret = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
     let kind = match media_type(req.headers()).as_deref() {
         Some("text/plain") => PayloadKind::Text,
@@ -123,7 +141,9 @@ pub async fn put_payload(State(app): State<AppState>, caller: Caller, SecretPath
     let raw = match read_limited(req.into_body(), app.config.max_secret_bytes).await {
         Ok(b) => Zeroizing::new(b.to_vec()),
         Err(ApiError::TooLarge) => {
-            return Err(ApiError::TooLargeDetail("Secret update issue seen - Provided information too large to process.".into()));
+            return Err(ApiError::TooLargeDetail(
+                "Secret update issue seen - Provided information too large to process.".into(),
+            ));
         }
         Err(e) => return Err(e),
     };
@@ -136,12 +156,16 @@ pub async fn put_payload(State(app): State<AppState>, caller: Caller, SecretPath
     let bytes = match (kind, encoding.as_deref()) {
         (PayloadKind::Text, None) => {
             if std::str::from_utf8(&raw).is_err() {
-                return Err(ApiError::BadRequest("Secret update issue seen - text/plain payloads must be UTF-8.".into()));
+                return Err(ApiError::BadRequest(
+                    "Secret update issue seen - text/plain payloads must be UTF-8.".into(),
+                ));
             }
             raw
         }
         (PayloadKind::Text, Some(enc)) => {
-            return Err(ApiError::BadRequest(format!("Secret update issue seen - content-encoding of '{enc}' not supported.")));
+            return Err(ApiError::BadRequest(format!(
+                "Secret update issue seen - content-encoding of '{enc}' not supported."
+            )));
         }
         (PayloadKind::Binary(_), None) => raw,
         (PayloadKind::Binary(_), Some("base64")) => {

@@ -14,8 +14,13 @@ pub const SCHEMA: &str = "Secret";
 pub const SECRET_TYPES: &[&str] = &["symmetric", "passphrase", "private", "public", "certificate", "opaque"];
 
 /// Content types a one-step `POST /v1/secrets` accepts, as Barbican lists them.
-pub const PAYLOAD_CONTENT_TYPES: &[&str] =
-    &["text/plain", "text/plain;charset=utf-8", "text/plain; charset=utf-8", "application/octet-stream", "application/pkcs8"];
+pub const PAYLOAD_CONTENT_TYPES: &[&str] = &[
+    "text/plain",
+    "text/plain;charset=utf-8",
+    "text/plain; charset=utf-8",
+    "application/octet-stream",
+    "application/pkcs8",
+];
 
 /// The largest bit length the schema accepts.
 pub const MAX_BIT_LENGTH: i64 = 32767;
@@ -120,7 +125,9 @@ fn payload(
     max_secret_bytes: usize,
 ) -> ApiResult<PlainPayload> {
     let Some(ct) = content_type else {
-        return Err(f.err("If 'payload' is supplied, 'payload_content_type' must also be supplied.", "payload_content_type"));
+        return Err(
+            f.err("If 'payload' is supplied, 'payload_content_type' must also be supplied.", "payload_content_type")
+        );
     };
     let kind = PayloadKind::from_content_type(ct).ok_or_else(|| {
         f.err(
@@ -134,7 +141,9 @@ fn payload(
             return Err(f.err("payload_content_encoding is not one of None", "payload_content_encoding"));
         }
         (PayloadKind::Binary(_), _) => {
-            return Err(f.err("payload_content_encoding is not one of ['base64', 'binary']", "payload_content_encoding"));
+            return Err(
+                f.err("payload_content_encoding is not one of ['base64', 'binary']", "payload_content_encoding")
+            );
         }
     }
     if text.len() > max_secret_bytes {
@@ -161,7 +170,9 @@ pub fn decode_base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     const LENIENT: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 3 / 4));
     let mut group = Zeroizing::new(String::with_capacity(4));
@@ -203,19 +214,40 @@ mod tests {
 
     #[test]
     fn payload_rules_as_barbican() {
-        assert_eq!(reason(json!({"payload": "aGVsbG8=", "payload_content_type": "text/plain", "payload_content_encoding": "base64"})),
-            "payload_content_encoding is not one of None");
-        assert_eq!(reason(json!({"payload": "hello", "payload_content_type": "application/octet-stream"})),
-            "payload_content_encoding is not one of ['base64', 'binary']");
-        assert_eq!(reason(json!({"payload": "!!!notbase64", "payload_content_type": "application/octet-stream", "payload_content_encoding": "base64"})),
-            "Invalid payload for payload_content_encoding");
-        assert_eq!(reason(json!({"payload": "", "payload_content_type": "text/plain"})), "If 'payload' specified, must be non empty");
-        assert_eq!(reason(json!({"payload": "x", "payload_content_type": "text/plain", "expiration": "2000-01-01T00:00:00Z"})),
-            "'expiration' is before current time");
-        assert!(matches!(check(json!({"payload": "a".repeat(20_001), "payload_content_type": "text/plain"})), Err(ApiError::TooLarge)));
+        assert_eq!(
+            reason(
+                json!({"payload": "aGVsbG8=", "payload_content_type": "text/plain", "payload_content_encoding": "base64"})
+            ),
+            "payload_content_encoding is not one of None"
+        );
+        assert_eq!(
+            reason(json!({"payload": "hello", "payload_content_type": "application/octet-stream"})),
+            "payload_content_encoding is not one of ['base64', 'binary']"
+        );
+        assert_eq!(
+            reason(
+                json!({"payload": "!!!notbase64", "payload_content_type": "application/octet-stream", "payload_content_encoding": "base64"})
+            ),
+            "Invalid payload for payload_content_encoding"
+        );
+        assert_eq!(
+            reason(json!({"payload": "", "payload_content_type": "text/plain"})),
+            "If 'payload' specified, must be non empty"
+        );
+        assert_eq!(
+            reason(json!({"payload": "x", "payload_content_type": "text/plain", "expiration": "2000-01-01T00:00:00Z"})),
+            "'expiration' is before current time"
+        );
+        assert!(matches!(
+            check(json!({"payload": "a".repeat(20_001), "payload_content_type": "text/plain"})),
+            Err(ApiError::TooLarge)
+        ));
         let ok = check(json!({"payload": "AAEC", "payload_content_type": "application/octet-stream", "payload_content_encoding": "base64"})).unwrap();
         assert_eq!(ok.payload.unwrap().bytes.as_slice(), &[0, 1, 2]);
-        assert_eq!(reason(json!({"payload_content_type": "text/plain"})), "payload must be provided when payload_content_type is specified");
+        assert_eq!(
+            reason(json!({"payload_content_type": "text/plain"})),
+            "payload must be provided when payload_content_type is specified"
+        );
     }
 
     #[test]

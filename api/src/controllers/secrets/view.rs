@@ -1,10 +1,16 @@
 //! The JSON shape of a secret, field for field as Barbican returns it.
 
+use std::collections::HashMap;
+
+use portcullis_store::AsConn;
+use portcullis_store::secret_consumers;
 use portcullis_store::secrets::Secret;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::context::Hrefs;
+use crate::error::ApiResult;
 
 #[derive(Serialize)]
 pub struct SecretView {
@@ -18,7 +24,7 @@ pub struct SecretView {
     pub bit_length: Option<i32>,
     pub mode: Option<String>,
     pub creator_id: Option<String>,
-    /// Secret consumers; present from microversion 1.2 on.
+    /// Secret consumers; present from microversion 1.1 on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumers: Option<Vec<Value>>,
     /// `{"default": <content type>}` once the secret has a payload.
@@ -45,4 +51,15 @@ impl SecretView {
             secret_ref: hrefs.secret(&s.id),
         }
     }
+}
+
+/// The live consumers of each of `secret_ids`, as the `{service, resource_type, resource_id}`
+/// objects a secret body lists, in one query. Secrets without consumers are absent from the map.
+pub async fn consumers_by_secret(c: &mut impl AsConn, secret_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Value>>> {
+    let mut out: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    for row in secret_consumers::live_of_secrets(c, secret_ids).await? {
+        let brief = json!({"service": row.service, "resource_type": row.resource_type, "resource_id": row.resource_id});
+        out.entry(row.secret_id).or_default().push(brief);
+    }
+    Ok(out)
 }
