@@ -95,9 +95,7 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
-        let fig = fig
-            .merge(Env::prefixed("PORTCULLIS_").ignore(&["config"]))
-            .merge(Env::raw().only(&["DATABASE_URL"]));
+        let fig = fig.merge(Env::prefixed("PORTCULLIS_").ignore(&["config"])).merge(Env::raw().only(&["DATABASE_URL"]));
         let config: Config = fig.extract().map_err(describe_figment_error)?;
         config.validate()?;
         Ok(config)
@@ -108,16 +106,23 @@ impl Config {
         if let Some(href) = &self.host_href
             && !(href.starts_with("http://") || href.starts_with("https://"))
         {
-            return Err(ConfigError(format!("host_href (PORTCULLIS_HOST_HREF) must start with http:// or https://, got {href:?}")));
+            return Err(ConfigError(format!(
+                "host_href (PORTCULLIS_HOST_HREF) must start with http:// or https://, got {href:?}"
+            )));
         }
         if let Some(url) = &self.database_url {
             let ok = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p));
             if !ok {
-                return Err(ConfigError("database_url (DATABASE_URL) must start with postgres://, postgresql:// or sqlite:".into()));
+                return Err(ConfigError(
+                    "database_url (DATABASE_URL) must start with postgres://, postgresql:// or sqlite:".into(),
+                ));
             }
         }
         if self.master_key.is_some() && self.master_key_file.is_some() {
-            return Err(ConfigError("set only one of master_key (PORTCULLIS_MASTER_KEY) and master_key_file (PORTCULLIS_MASTER_KEY_FILE)".into()));
+            return Err(ConfigError(
+                "set only one of master_key (PORTCULLIS_MASTER_KEY) and master_key_file (PORTCULLIS_MASTER_KEY_FILE)"
+                    .into(),
+            ));
         }
         if self.max_secret_bytes == 0 || self.max_request_bytes < self.max_secret_bytes {
             return Err(ConfigError(format!(
@@ -130,7 +135,9 @@ impl Config {
             return Err(ConfigError("db_max_connections (PORTCULLIS_DB_MAX_CONNECTIONS) must be at least 1".into()));
         }
         if self.request_timeout_secs == 0 {
-            return Err(ConfigError("request_timeout_secs (PORTCULLIS_REQUEST_TIMEOUT_SECS) must be at least 1".into()));
+            return Err(ConfigError(
+                "request_timeout_secs (PORTCULLIS_REQUEST_TIMEOUT_SECS) must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -178,7 +185,11 @@ fn describe_figment_error(err: figment::Error) -> ConfigError {
             if key.is_empty() {
                 format!("{} ({source})", e.kind)
             } else if from_env {
-                let env = if key == "database_url" { "DATABASE_URL".to_owned() } else { format!("PORTCULLIS_{}", key.to_uppercase()) };
+                let env = if key == "database_url" {
+                    "DATABASE_URL".to_owned()
+                } else {
+                    format!("PORTCULLIS_{}", key.to_uppercase())
+                };
                 format!("{key} ({env}): {} ({source})", e.kind)
             } else {
                 format!("{key}: {} ({source})", e.kind)

@@ -71,11 +71,14 @@ impl ApiError {
     fn description(&self) -> serde_json::Value {
         match self {
             Self::Schema { schema, reason, property } => {
-                format!("Provided object does not match schema '{schema}': {reason}. Invalid property: '{property}'").into()
+                format!("Provided object does not match schema '{schema}': {reason}. Invalid property: '{property}'")
+                    .into()
             }
-            Self::BadRequest(d) | Self::NotFound(d) | Self::Forbidden(d) | Self::Conflict(d) | Self::TooLargeDetail(d) => {
-                d.clone().into()
-            }
+            Self::BadRequest(d)
+            | Self::NotFound(d)
+            | Self::Forbidden(d)
+            | Self::Conflict(d)
+            | Self::TooLargeDetail(d) => d.clone().into(),
             Self::TooLarge => "Provided information too large to process".into(),
             Self::UnsupportedMediaType(types) => {
                 let list: Vec<String> = types.iter().map(|t| format!("'{t}'")).collect();
@@ -83,11 +86,15 @@ impl ApiError {
             }
             Self::NotAcceptable(d) => d.clone().map(Into::into).unwrap_or(serde_json::Value::Null),
             Self::MethodNotAllowed(_) => "".into(),
-            Self::Unavailable(_) => "The service is temporarily unavailable: its database cannot be reached. Retry later.".into(),
+            Self::Unavailable(_) => {
+                "The service is temporarily unavailable: its database cannot be reached. Retry later.".into()
+            }
             Self::Integrity => "The secret's stored payload failed integrity verification and cannot be decrypted. \
                                 It was altered or moved outside Portcullis; contact the operator."
                 .into(),
-            Self::Internal(_) => "An unexpected error occurred. It has been logged; retry later or contact the operator.".into(),
+            Self::Internal(_) => {
+                "An unexpected error occurred. It has been logged; retry later or contact the operator.".into()
+            }
         }
     }
 }

@@ -38,10 +38,17 @@ use tower_http::normalize_path::NormalizePathLayer;
 pub use state::{App, AppState};
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let app = router::router(state)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_body()

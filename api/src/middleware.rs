@@ -79,7 +79,9 @@ fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiErro
     let (major, minor) = value.split_once('.').ok_or_else(invalid)?;
     let (major, minor): (u32, u32) = (major.parse().map_err(|_| invalid())?, minor.parse().map_err(|_| invalid())?);
     if major != 1 || minor > u32::from(ApiVersion::MAX.0) {
-        return Err(ApiError::NotAcceptable(Some(format!("Invalid microversion: Unacceptable version header: {value}"))));
+        return Err(ApiError::NotAcceptable(Some(format!(
+            "Invalid microversion: Unacceptable version header: {value}"
+        ))));
     }
     Ok(ApiVersion(minor as u8))
 }

@@ -5,9 +5,9 @@ use axum::middleware::from_fn;
 use axum::routing::get;
 use axum::routing::post;
 
-use crate::controllers::{secrets, versions};
 use crate::controllers::containers;
 use crate::controllers::{secret_consumers, secret_metadata};
+use crate::controllers::{secrets, versions};
 use crate::error::error_body;
 use crate::middleware::{microversion, request_id, require_caller};
 use crate::state::AppState;
@@ -33,15 +33,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/containers/{id}/consumers/{consumer_id}", get(containers::consumers::show))
         .route(
             "/v1/secrets/{id}/metadata",
-            get(secret_metadata::list::list).put(secret_metadata::replace::replace).post(secret_metadata::create::create),
+            get(secret_metadata::list::list)
+                .put(secret_metadata::replace::replace)
+                .post(secret_metadata::create::create),
         )
         .route(
             "/v1/secrets/{id}/metadata/{key}",
-            get(secret_metadata::get::show).put(secret_metadata::update::update).delete(secret_metadata::delete::delete),
+            get(secret_metadata::get::show)
+                .put(secret_metadata::update::update)
+                .delete(secret_metadata::delete::delete),
         )
         .route(
             "/v1/secrets/{id}/consumers",
-            get(secret_consumers::list::list).post(secret_consumers::create::create).delete(secret_consumers::delete::delete),
+            get(secret_consumers::list::list)
+                .post(secret_consumers::create::create)
+                .delete(secret_consumers::delete::delete),
         )
         .route("/v1/secrets/{id}/consumers/{consumer_id}", get(secret_consumers::get::show))
         .method_not_allowed_fallback(method_not_allowed)

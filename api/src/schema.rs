@@ -70,7 +70,9 @@ impl<'a> Fields<'a> {
         match self.obj.get(key) {
             None => Ok(None),
             Some(Value::Null) if nullable => Ok(None),
-            Some(Value::String(s)) if s.chars().count() > max_len => Err(self.err(format!("{} is too long", py_str(s)), key)),
+            Some(Value::String(s)) if s.chars().count() > max_len => {
+                Err(self.err(format!("{} is too long", py_str(s)), key))
+            }
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => {
                 // jsonschema lists every allowed type: `["string", "null"]` → 'string', 'null'.
@@ -86,7 +88,9 @@ impl<'a> Fields<'a> {
         match self.obj.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
-            Some(v @ Value::String(_)) => Err(self.err(format!("{} is not one of {}", py_repr(v), py_list(allowed)), key)),
+            Some(v @ Value::String(_)) => {
+                Err(self.err(format!("{} is not one of {}", py_repr(v), py_list(allowed)), key))
+            }
             Some(other) => Err(self.err(format!("{} is not of type 'string'", py_repr(other)), key)),
         }
     }
@@ -97,7 +101,8 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Value::Null) if nullable => Ok(None),
             Some(v @ Value::Number(n)) => {
-                let Some(i) = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                let Some(i) =
+                    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
                 else {
                     return Err(self.err(format!("{} is not of type 'integer'", py_repr(v)), key));
                 };
@@ -162,9 +167,15 @@ mod tests {
         assert!(matches!(e, ApiError::Schema { ref reason, .. } if reason == "'abc' is not of type 'integer'"));
         let obj2 = json!({"name": 5, "secret_type": 1}).as_object().unwrap().clone();
         let f2 = Fields::new("Secret", &obj2);
-        assert!(matches!(f2.string("name", 255, true).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "5 is not of type 'string', 'null'"));
-        assert!(matches!(f2.one_of("secret_type", &["opaque"]).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "1 is not of type 'string'"));
+        assert!(
+            matches!(f2.string("name", 255, true).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "5 is not of type 'string', 'null'")
+        );
+        assert!(
+            matches!(f2.one_of("secret_type", &["opaque"]).unwrap_err(), ApiError::Schema { ref reason, .. } if reason == "1 is not of type 'string'")
+        );
         let e = f.deny_unknown(&["bit_length"]).unwrap_err();
-        assert!(matches!(e, ApiError::Schema { ref reason, .. } if reason == "Additional properties are not allowed ('write' was unexpected)"));
+        assert!(
+            matches!(e, ApiError::Schema { ref reason, .. } if reason == "Additional properties are not allowed ('write' was unexpected)")
+        );
     }
 }

@@ -30,7 +30,8 @@ pub fn load_master_key(config: &Config) -> anyhow::Result<(MasterKey, MasterKeyS
         return Ok((key, MasterKeySource::File(path.clone())));
     }
     let path = dev_key_path(config);
-    let (key, created) = MasterKey::load_or_create(&path).context("cannot load or create the development master key")?;
+    let (key, created) =
+        MasterKey::load_or_create(&path).context("cannot load or create the development master key")?;
     if created {
         tracing::warn!(
             path = %path.display(),
@@ -56,7 +57,12 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 
 /// The key hierarchy for `key`, checked against the database: a key that did not create the
 /// stored KEKs stops the process here rather than failing every request later.
-pub async fn open_keks(config: &Config, db: &Db, key: &MasterKey, source: &MasterKeySource) -> anyhow::Result<KekHierarchy> {
+pub async fn open_keks(
+    config: &Config,
+    db: &Db,
+    key: &MasterKey,
+    source: &MasterKeySource,
+) -> anyhow::Result<KekHierarchy> {
     let keks = KekHierarchy::new(DEFAULT_STORE, Arc::new(SimpleCrypto::new(key)), config.kek_cache_size);
     match keks.verify_stores(db).await {
         Ok(()) => Ok(keks),

@@ -44,10 +44,7 @@ impl SimpleCrypto {
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| PluginError::Authentication)?;
         let mut buf = Zeroizing::new(body.to_vec());
-        let len = key
-            .open_in_place(nonce, Aad::from(aad), &mut buf)
-            .map_err(|_| PluginError::Authentication)?
-            .len();
+        let len = key.open_in_place(nonce, Aad::from(aad), &mut buf).map_err(|_| PluginError::Authentication)?.len();
         buf.truncate(len);
         Ok(buf)
     }

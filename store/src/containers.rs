@@ -90,7 +90,13 @@ pub async fn insert(c: &mut impl AsConn, ct: &Container, links: &[(Uuid, Option<
     Ok(())
 }
 
-async fn insert_link(c: &mut impl AsConn, container_id: Uuid, secret_id: Uuid, name: Option<&str>, at: Timestamp) -> DbResult<()> {
+async fn insert_link(
+    c: &mut impl AsConn,
+    container_id: Uuid,
+    secret_id: Uuid,
+    name: Option<&str>,
+    at: Timestamp,
+) -> DbResult<()> {
     let sql = "INSERT INTO container_secrets (container_id, secret_id, name, created_at) VALUES ($1, $2, $3, $4)";
     on_conn!(c, c => sqlx::query(sql).bind(container_id).bind(secret_id).bind(name).bind(at)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -114,7 +120,12 @@ pub async fn lock_live(c: &mut impl AsConn, project_id: &str, id: Uuid) -> DbRes
 
 /// One page of a project's live containers matching `filter`, oldest first, and the total count
 /// of matches.
-pub async fn list(c: &mut impl AsConn, project_id: &str, filter: &ContainerFilter, page: Page) -> DbResult<(Vec<Container>, i64)> {
+pub async fn list(
+    c: &mut impl AsConn,
+    project_id: &str,
+    filter: &ContainerFilter,
+    page: Page,
+) -> DbResult<(Vec<Container>, i64)> {
     let mut w = Where::default();
     w.push("project_id = ?", Bind::Text(project_id.to_owned())).push_raw("NOT deleted");
     if let Some(name) = &filter.name {
@@ -202,7 +213,13 @@ pub async fn soft_delete(c: &mut impl AsConn, project_id: &str, id: Uuid, now: T
 
 /// Links `secret_id` to a container under `name`. Returns `false` (and changes nothing) if the
 /// container already holds that secret under that same name. Call with the container locked.
-pub async fn add_secret(c: &mut impl AsConn, container_id: Uuid, secret_id: Uuid, name: Option<&str>, now: Timestamp) -> DbResult<bool> {
+pub async fn add_secret(
+    c: &mut impl AsConn,
+    container_id: Uuid,
+    secret_id: Uuid,
+    name: Option<&str>,
+    now: Timestamp,
+) -> DbResult<bool> {
     let sql = "SELECT count(*) FROM container_secrets WHERE container_id = $1 AND secret_id = $2 \
                AND (name = $3 OR (name IS NULL AND $3 IS NULL))";
     let existing: i64 =
@@ -215,7 +232,12 @@ pub async fn add_secret(c: &mut impl AsConn, container_id: Uuid, secret_id: Uuid
 }
 
 /// Unlinks `secret_id` held under `name` from a container. Returns whether a link was removed.
-pub async fn remove_secret(c: &mut impl AsConn, container_id: Uuid, secret_id: Uuid, name: Option<&str>) -> DbResult<bool> {
+pub async fn remove_secret(
+    c: &mut impl AsConn,
+    container_id: Uuid,
+    secret_id: Uuid,
+    name: Option<&str>,
+) -> DbResult<bool> {
     let sql = "DELETE FROM container_secrets WHERE container_id = $1 AND secret_id = $2 \
                AND (name = $3 OR (name IS NULL AND $3 IS NULL))";
     let n = on_conn!(c, c => sqlx::query(sql).bind(container_id).bind(secret_id).bind(name)
@@ -248,7 +270,8 @@ pub async fn upsert_consumer(
     let outcome = match existing {
         Some((_, false)) => return Ok(ConsumerUpsert::Unchanged),
         Some((id, true)) => {
-            let sql = "UPDATE container_consumers SET deleted = FALSE, deleted_at = NULL, updated_at = $2 WHERE id = $1";
+            let sql =
+                "UPDATE container_consumers SET deleted = FALSE, deleted_at = NULL, updated_at = $2 WHERE id = $1";
             on_conn!(c, c => sqlx::query(sql).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
             ConsumerUpsert::Restored
         }
@@ -267,7 +290,9 @@ pub async fn upsert_consumer(
 
 /// A live consumer of a container, by id.
 pub async fn find_consumer(c: &mut impl AsConn, container_id: Uuid, id: Uuid) -> DbResult<Option<Consumer>> {
-    let sql = format!("SELECT {CONSUMER_COLUMNS} FROM container_consumers WHERE id = $1 AND container_id = $2 AND NOT deleted");
+    let sql = format!(
+        "SELECT {CONSUMER_COLUMNS} FROM container_consumers WHERE id = $1 AND container_id = $2 AND NOT deleted"
+    );
     on_conn!(c, c => sqlx::query_as::<_, Consumer>(AssertSqlSafe(sql.as_str())).bind(id).bind(container_id).fetch_optional(c).await)
 }
 
@@ -287,7 +312,13 @@ pub async fn list_consumers(c: &mut impl AsConn, container_id: Uuid, page: Page)
 }
 
 /// Soft-deletes the live consumer of a container with these values. Returns whether one was.
-pub async fn soft_delete_consumer(c: &mut impl AsConn, container_id: Uuid, name: &str, url: &str, now: Timestamp) -> DbResult<bool> {
+pub async fn soft_delete_consumer(
+    c: &mut impl AsConn,
+    container_id: Uuid,
+    name: &str,
+    url: &str,
+    now: Timestamp,
+) -> DbResult<bool> {
     let sql = "UPDATE container_consumers SET deleted = TRUE, deleted_at = $4, updated_at = $4 \
                WHERE container_id = $1 AND name = $2 AND url = $3 AND NOT deleted";
     let n = on_conn!(c, c => sqlx::query(sql).bind(container_id).bind(name).bind(url).bind(now)

@@ -127,7 +127,13 @@ impl KekHierarchy {
     /// key after `portcullis keys rotate` must not write a KEK the new key cannot unwrap (every
     /// secret sealed under it would be lost). The store row is locked for the check, so a
     /// concurrent rotation either waits for this KEK (and re-wraps it) or makes this fail.
-    async fn create_kek(&self, db: &Db, plugin: &dyn CryptoPlugin, store: &str, project_id: &str) -> Result<KekRow, VaultError> {
+    async fn create_kek(
+        &self,
+        db: &Db,
+        plugin: &dyn CryptoPlugin,
+        store: &str,
+        project_id: &str,
+    ) -> Result<KekRow, VaultError> {
         let id = Uuid::new_v4();
         let wrapped = plugin.generate_wrapped_kek(&kek_aad(store, project_id, &id))?;
         let now = Timestamp::now();
@@ -135,9 +141,17 @@ impl KekHierarchy {
         let mut tx = db.begin().await?;
         let check: Option<Vec<u8>> = match AsConn::conn(&mut tx) {
             ConnRef::Postgres(c) => {
-                sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1 FOR SHARE").bind(store).fetch_optional(c).await?
+                sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1 FOR SHARE")
+                    .bind(store)
+                    .fetch_optional(c)
+                    .await?
             }
-            ConnRef::Sqlite(c) => sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1").bind(store).fetch_optional(c).await?,
+            ConnRef::Sqlite(c) => {
+                sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1")
+                    .bind(store)
+                    .fetch_optional(c)
+                    .await?
+            }
         };
         if !check.is_some_and(|check| plugin.verify_key_check(store, &check)) {
             return Err(VaultError::WrongMasterKey { store: store.to_owned() });
@@ -149,7 +163,8 @@ impl KekHierarchy {
         // Whoever won a concurrent first use, everyone now reads the same row.
         let select = "SELECT id, project_id, store_name, wrapped_key FROM project_keks \
                       WHERE project_id = $1 AND store_name = $2";
-        let row: KekRow = on_conn!(&mut tx, c => sqlx::query_as(select).bind(project_id).bind(store).fetch_one(c).await)?;
+        let row: KekRow =
+            on_conn!(&mut tx, c => sqlx::query_as(select).bind(project_id).bind(store).fetch_one(c).await)?;
         tx.commit().await?;
         Ok(row)
     }
@@ -158,16 +173,23 @@ impl KekHierarchy {
     /// key was rotated while it ran), say so instead of blaming the stored data.
     async fn explain_unwrap_failure(&self, c: &mut impl AsConn, store: &str, err: PluginError) -> VaultError {
         let Ok(plugin) = self.plugin(store) else { return err.into() };
-        let check: Result<Option<Vec<u8>>, sqlx::Error> =
-            on_conn!(c, c => sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1").bind(store).fetch_optional(c).await);
+        let check: Result<Option<Vec<u8>>, sqlx::Error> = on_conn!(c, c => sqlx::query_scalar("SELECT key_check FROM crypto_stores WHERE name = $1").bind(store).fetch_optional(c).await);
         match check {
-            Ok(Some(check)) if !plugin.verify_key_check(store, &check) => VaultError::WrongMasterKey { store: store.to_owned() },
+            Ok(Some(check)) if !plugin.verify_key_check(store, &check) => {
+                VaultError::WrongMasterKey { store: store.to_owned() }
+            }
             _ => err.into(),
         }
     }
 
     /// Seals a payload for `secret_id` under the project's KEK.
-    pub fn seal(&self, kek: &CachedKek, project_id: &str, secret_id: Uuid, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub fn seal(
+        &self,
+        kek: &CachedKek,
+        project_id: &str,
+        secret_id: Uuid,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
         let plugin = self.plugin(&self.default_store)?;
         Ok(plugin.encrypt(&kek.key, plaintext, &payload_aad(project_id, &secret_id))?)
     }
@@ -194,7 +216,8 @@ impl KekHierarchy {
                 if row.project_id != project_id {
                     return Err(VaultError::ForeignKek(kek_id));
                 }
-                let key = match plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id)) {
+                let key = match plugin.unwrap_kek(&row.wrapped_key, &kek_aad(&row.store_name, &row.project_id, &row.id))
+                {
                     Ok(k) => k,
                     Err(e) => return Err(self.explain_unwrap_failure(c, store, e).await),
                 };
@@ -208,7 +231,12 @@ impl KekHierarchy {
 
     /// Re-wraps every KEK of `store` under `new_plugin`'s master key and records the new key
     /// check, in one transaction: payloads are not touched. Returns how many KEKs were re-wrapped.
-    pub async fn rotate_master_key(&self, db: &Db, store: &str, new_plugin: &dyn CryptoPlugin) -> Result<u64, VaultError> {
+    pub async fn rotate_master_key(
+        &self,
+        db: &Db,
+        store: &str,
+        new_plugin: &dyn CryptoPlugin,
+    ) -> Result<u64, VaultError> {
         let old = self.plugin(store)?;
         let mut tx = db.begin().await?;
         // Lock the store row first: KEK creation checks the key under a share lock on it

@@ -49,7 +49,13 @@ const COLUMNS: &str = "id, secret_id, project_id, service, resource_type, resour
 /// Registers a consumer, idempotently as Barbican does: an identical live consumer is kept, a
 /// soft-deleted one is restored, otherwise a row is inserted and the secret's `updated_at` is
 /// bumped (Barbican touches the secret only when it appends a new consumer).
-pub async fn add(c: &mut impl AsConn, secret_id: Uuid, project_id: &str, key: &ConsumerKey, now: Timestamp) -> DbResult<Added> {
+pub async fn add(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    project_id: &str,
+    key: &ConsumerKey,
+    now: Timestamp,
+) -> DbResult<Added> {
     let live = "SELECT count(*) FROM secret_consumers WHERE secret_id = $1 AND service = $2 AND resource_type = $3 \
                 AND resource_id = $4 AND NOT deleted";
     let n: i64 = on_conn!(c, c => sqlx::query_scalar(live).bind(secret_id).bind(&key.service).bind(&key.resource_type)

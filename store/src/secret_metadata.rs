@@ -26,12 +26,18 @@ pub async fn find(c: &mut impl AsConn, secret_id: Uuid, key: &str) -> DbResult<O
 }
 
 /// Replaces all of a secret's metadata with `entries` (keys must be unique).
-pub async fn replace_all(c: &mut impl AsConn, secret_id: Uuid, entries: &[(String, String)], now: Timestamp) -> DbResult<()> {
+pub async fn replace_all(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    entries: &[(String, String)],
+    now: Timestamp,
+) -> DbResult<()> {
     on_conn!(c, c => sqlx::query("DELETE FROM secret_user_metadata WHERE secret_id = $1").bind(secret_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     for chunk in entries.chunks(INSERT_CHUNK) {
         // $1 is the secret, $2 the timestamp; each row adds its key and value.
-        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, ${}, $2, $2)", 2 * i + 3, 2 * i + 4)).collect();
+        let rows: Vec<String> =
+            (0..chunk.len()).map(|i| format!("($1, ${}, ${}, $2, $2)", 2 * i + 3, 2 * i + 4)).collect();
         let sql = format!(
             "INSERT INTO secret_user_metadata (secret_id, key, value, created_at, updated_at) VALUES {}",
             rows.join(", ")

@@ -146,7 +146,9 @@ pub async fn list(
     if let Some(bits) = filter.bit_length {
         w.push("bit_length = ?", Bind::Int(bits));
     }
-    for (col, conds) in [("created_at", &filter.created), ("updated_at", &filter.updated), ("expiration", &filter.expiration)] {
+    for (col, conds) in
+        [("created_at", &filter.created), ("updated_at", &filter.updated), ("expiration", &filter.expiration)]
+    {
         for (cmp, ts) in conds {
             w.push(&format!("{col} {} ?", cmp.sql()), Bind::Ts(*ts));
         }
@@ -175,7 +177,8 @@ fn order_by(sort: &[(SortKey, Dir)], postgres: bool) -> String {
     let mut order: Vec<String> = sort
         .iter()
         .map(|(k, d)| {
-            let text = matches!(k, SortKey::Name | SortKey::Algorithm | SortKey::Mode | SortKey::SecretType | SortKey::Status);
+            let text =
+                matches!(k, SortKey::Name | SortKey::Algorithm | SortKey::Mode | SortKey::SecretType | SortKey::Status);
             let collate = if postgres && text { " COLLATE \"C\"" } else { "" };
             let nulls = match d {
                 Dir::Asc => "NULLS FIRST",
@@ -203,7 +206,13 @@ pub async fn soft_delete(c: &mut impl AsConn, project_id: &str, id: Uuid, now: T
 
 /// Inserts the sealed payload of a secret that has none yet. Returns `false` (and changes
 /// nothing) if the secret already has one: a payload is written once.
-pub async fn insert_payload(c: &mut impl AsConn, secret_id: Uuid, kek_id: Uuid, ciphertext: &[u8], now: Timestamp) -> DbResult<bool> {
+pub async fn insert_payload(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    kek_id: Uuid,
+    ciphertext: &[u8],
+    now: Timestamp,
+) -> DbResult<bool> {
     let sql = "INSERT INTO secret_payloads (secret_id, kek_id, ciphertext, created_at) VALUES ($1, $2, $3, $4) \
                ON CONFLICT (secret_id) DO NOTHING";
     let done = on_conn!(c, c => sqlx::query(sql).bind(secret_id).bind(kek_id).bind(ciphertext).bind(now)
@@ -216,7 +225,12 @@ pub async fn insert_payload(c: &mut impl AsConn, secret_id: Uuid, kek_id: Uuid, 
 /// [`insert_payload`] in the same transaction: the row lock it takes orders it against a
 /// concurrent upload or delete, so a deleted secret never gets a ciphertext and a secret never
 /// gets two.
-pub async fn claim_for_payload(c: &mut impl AsConn, secret_id: Uuid, content_type: &str, now: Timestamp) -> DbResult<bool> {
+pub async fn claim_for_payload(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    content_type: &str,
+    now: Timestamp,
+) -> DbResult<bool> {
     let sql = "UPDATE secrets SET content_type = $2, updated_at = $3 \
                WHERE id = $1 AND NOT deleted AND content_type IS NULL";
     let n = on_conn!(c, c => sqlx::query(sql).bind(secret_id).bind(content_type).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
@@ -224,7 +238,12 @@ pub async fn claim_for_payload(c: &mut impl AsConn, secret_id: Uuid, content_typ
 }
 
 /// Records the content type of a payload stored after creation (two-step upload).
-pub async fn set_content_type(c: &mut impl AsConn, secret_id: Uuid, content_type: &str, now: Timestamp) -> DbResult<()> {
+pub async fn set_content_type(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    content_type: &str,
+    now: Timestamp,
+) -> DbResult<()> {
     let sql = "UPDATE secrets SET content_type = $2, updated_at = $3 WHERE id = $1";
     on_conn!(c, c => sqlx::query(sql).bind(secret_id).bind(content_type).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())

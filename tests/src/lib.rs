@@ -91,7 +91,10 @@ impl PgDatabase {
         let admin = postgres_admin_url();
         let name = format!("portcullis_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect_pg(&admin).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("CREATE DATABASE");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
         let (base, _) = admin.rsplit_once('/').expect("TEST_POSTGRES_URL ends with a database name");
         PgDatabase { url: format!("{base}/{name}"), name }
     }
@@ -118,7 +121,10 @@ impl Drop for PgDatabase {
             rt.block_on(async {
                 use sqlx::Connection;
                 let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await.ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut c)
+                    .await
+                    .ok()
             })
         })
         .join();
@@ -168,7 +174,10 @@ impl Storage {
             .envs(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
             .output()
             .expect("run portcullis");
-        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
     }
 }
 

@@ -62,9 +62,14 @@ both_backends!(bad_settings_stop_the_binary_naming_the_key, |backend| async move
     c.post_json("/v1/secrets", &json!({"payload": "a".repeat(101), "payload_content_type": "text/plain"}))
         .await
         .expect_error(413, "Provided information too large to process");
-    c.post_json("/v1/secrets", &json!({"payload": "a".repeat(100), "payload_content_type": "text/plain"})).await.expect(201);
+    c.post_json("/v1/secrets", &json!({"payload": "a".repeat(100), "payload_content_type": "text/plain"}))
+        .await
+        .expect(201);
     drop(server);
-    let server = TestServer::start_on(&storage, &[("PORTCULLIS_CONFIG", good.to_str().unwrap()), ("PORTCULLIS_MAX_SECRET_BYTES", "200")]);
+    let server = TestServer::start_on(
+        &storage,
+        &[("PORTCULLIS_CONFIG", good.to_str().unwrap()), ("PORTCULLIS_MAX_SECRET_BYTES", "200")],
+    );
     server
         .client(&project())
         .post_json("/v1/secrets", &json!({"payload": "a".repeat(150), "payload_content_type": "text/plain"}))
@@ -83,7 +88,8 @@ both_backends!(config_command_masks_secrets, |backend| async move {
     assert!(text.contains(&format!("database_url = \"{}\"", storage.database_url())), "{text}");
     assert!(text.contains("max_secret_bytes = 20000"), "{text}");
     // A password in the database URL is masked too.
-    let (ok, text) = storage.run(&["config"], &[("DATABASE_URL", "postgres://portcullis:hunter2@db.example/portcullis")]);
+    let (ok, text) =
+        storage.run(&["config"], &[("DATABASE_URL", "postgres://portcullis:hunter2@db.example/portcullis")]);
     assert!(ok, "{text}");
     assert!(!text.contains("hunter2"), "the database password is printed: {text}");
     assert!(text.contains("postgres://portcullis:***@db.example/portcullis"), "{text}");

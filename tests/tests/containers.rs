@@ -45,7 +45,12 @@ fn refs(container: &Value) -> Vec<(Value, String)> {
 }
 
 fn container_names(list: &Value) -> Vec<String> {
-    list["containers"].as_array().expect("containers").iter().map(|c| c["name"].as_str().unwrap_or_default().to_owned()).collect()
+    list["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// Runs one scalar query on the server's database (for state the API does not show).
@@ -71,7 +76,8 @@ where
 both_backends!(create_each_type_and_read_back, |backend| async move {
     let (server, _storage) = start(backend).await;
     let c = server.client(&project()).with_header("X-User-Id", "alice");
-    let (s1, s2, s3, s4) = (secret(&c, "s1").await, secret(&c, "s2").await, secret(&c, "s3").await, secret(&c, "s4").await);
+    let (s1, s2, s3, s4) =
+        (secret(&c, "s1").await, secret(&c, "s2").await, secret(&c, "s3").await, secret(&c, "s4").await);
 
     // Generic, names kept in the order given; strings are stripped as Barbican strips them.
     let generic = create(
@@ -107,7 +113,11 @@ both_backends!(create_each_type_and_read_back, |backend| async move {
     assert_eq!(r["type"], "rsa");
     assert_eq!(
         refs(&r),
-        vec![(json!("public_key"), s1.clone()), (json!("private_key"), s2.clone()), (json!("private_key_passphrase"), s3.clone())]
+        vec![
+            (json!("public_key"), s1.clone()),
+            (json!("private_key"), s2.clone()),
+            (json!("private_key_passphrase"), s3.clone())
+        ]
     );
 
     // certificate with every allowed name.
@@ -142,8 +152,11 @@ both_backends!(list_paging_and_filters, |backend| async move {
     let c = server.client(&project());
     let s = secret(&c, "s").await;
     create(&c, json!({"type": "generic", "name": "alpha"})).await;
-    create(&c, json!({"type": "rsa", "name": "beta", "secret_refs": [
-        {"name": "public_key", "secret_ref": s}, {"name": "private_key", "secret_ref": secret(&c, "k").await}]}))
+    create(
+        &c,
+        json!({"type": "rsa", "name": "beta", "secret_refs": [
+        {"name": "public_key", "secret_ref": s}, {"name": "private_key", "secret_ref": secret(&c, "k").await}]}),
+    )
     .await;
     create(&c, json!({"type": "generic", "name": "Alphabet"})).await;
 
@@ -176,13 +189,19 @@ both_backends!(list_paging_and_filters, |backend| async move {
     let f = c.get("/v1/containers?name=alpha").await.expect(200).json();
     assert_eq!(container_names(&f), vec!["alpha"]);
     assert_eq!(f["total"], 1);
-    assert_eq!(container_names(&c.get("/v1/containers?name=%25lpha%25").await.expect(200).json()), vec!["alpha", "Alphabet"]);
+    assert_eq!(
+        container_names(&c.get("/v1/containers?name=%25lpha%25").await.expect(200).json()),
+        vec!["alpha", "Alphabet"]
+    );
     assert_eq!(container_names(&c.get("/v1/containers?name=b_ta").await.expect(200).json()), vec!["beta"]);
     let typed = c.get("/v1/containers?type=generic&limit=1").await.expect(200).json();
     assert_eq!(container_names(&typed), vec!["alpha"]);
     assert_eq!(typed["total"], 2);
     assert_eq!(typed["next"], format!("{base}?limit=1&offset=1"));
-    assert_eq!(c.get("/v1/containers?type=rsa&name=alpha").await.expect(200).json(), json!({"containers": [], "total": 0}));
+    assert_eq!(
+        c.get("/v1/containers?type=rsa&name=alpha").await.expect(200).json(),
+        json!({"containers": [], "total": 0})
+    );
     // Empty filters filter nothing.
     assert_eq!(c.get("/v1/containers?name=&type=").await.expect(200).json()["total"], 3);
 
@@ -204,16 +223,30 @@ both_backends!(create_validation_errors, |backend| async move {
         (json!({"type": "foo"}), schema("Container", "'foo' is not one of ['generic', 'rsa', 'certificate']", "type")),
         (json!({"type": 5}), schema("Container", "5 is not of type 'string'", "type")),
         (json!({"type": "generic", "name": 1}), schema("Container", "1 is not of type 'string', 'null'", "name")),
-        (json!({"type": "generic", "name": "n".repeat(256)}), schema("Container", &format!("'{}' is too long", "n".repeat(256)), "name")),
-        (json!({"type": "generic", "secret_refs": "x"}), schema("Container", "'x' is not of type 'array'", "secret_refs")),
+        (
+            json!({"type": "generic", "name": "n".repeat(256)}),
+            schema("Container", &format!("'{}' is too long", "n".repeat(256)), "name"),
+        ),
+        (
+            json!({"type": "generic", "secret_refs": "x"}),
+            schema("Container", "'x' is not of type 'array'", "secret_refs"),
+        ),
         (json!({"type": "generic", "secret_refs": [{"name": "a"}]}), bad("'secret_ref' is a required property")),
         (json!({"type": "generic", "secret_refs": [{"name": "a", "secret_ref": " "}]}), bad("'' should be non-empty")),
-        (json!({"type": "generic", "secret_refs": [{"secret_ref": s1}, {"secret_ref": s2}]}), bad("Duplicate reference names are not allowed")),
-        (json!({"type": "generic", "secret_refs": [r("a", &s1), r("b", &s1)]}), bad("Duplicate secret ids are not allowed")),
+        (
+            json!({"type": "generic", "secret_refs": [{"secret_ref": s1}, {"secret_ref": s2}]}),
+            bad("Duplicate reference names are not allowed"),
+        ),
+        (
+            json!({"type": "generic", "secret_refs": [r("a", &s1), r("b", &s1)]}),
+            bad("Duplicate secret ids are not allowed"),
+        ),
         // The transcript's case: an rsa container with a generic name.
         (
             json!({"type": "rsa", "name": "bad-rsa", "secret_refs": [r("first", &s1)]}),
-            bad("only 'private_key', 'public_key' and 'private_key_passphrase' reference names are allowed for RSA type"),
+            bad(
+                "only 'private_key', 'public_key' and 'private_key_passphrase' reference names are allowed for RSA type",
+            ),
         ),
         (
             json!({"type": "rsa", "secret_refs": [r("public_key", &s1), r("private_key_passphrase", &s2)]}),
@@ -221,11 +254,15 @@ both_backends!(create_validation_errors, |backend| async move {
         ),
         (
             json!({"type": "rsa", "secret_refs": [{"secret_ref": s1}, r("private_key", &s2)]}),
-            bad("only 'private_key', 'public_key' and 'private_key_passphrase' reference names are allowed for RSA type"),
+            bad(
+                "only 'private_key', 'public_key' and 'private_key_passphrase' reference names are allowed for RSA type",
+            ),
         ),
         (
             json!({"type": "certificate", "secret_refs": [r("certificate", &s1), r("public_key", &s2)]}),
-            bad("only 'private_key', 'certificate' , 'private_key_passphrase',  or 'intermediates' reference names are allowed for Certificate type"),
+            bad(
+                "only 'private_key', 'certificate' , 'private_key_passphrase',  or 'intermediates' reference names are allowed for Certificate type",
+            ),
         ),
         (
             json!({"type": "certificate", "secret_refs": [r("private_key", &s1), r("intermediates", &s2)]}),
@@ -251,7 +288,9 @@ both_backends!(create_validation_errors, |backend| async move {
     c.post_json("/v1/containers", &json!({"type": "generic", "secret_refs": [r("t", &foreign)]}))
         .await
         .expect_error(404, "Secret provided for 't' doesn't exist.");
-    for not_a_secret in ["nonsense", "http://h/v1/containers/5f6d3a4b-08a5-4a4e-9d3f-0d1f2a3b4c5d", "http://h/v1/secrets/not-a-uuid"] {
+    for not_a_secret in
+        ["nonsense", "http://h/v1/containers/5f6d3a4b-08a5-4a4e-9d3f-0d1f2a3b4c5d", "http://h/v1/secrets/not-a-uuid"]
+    {
         c.post_json("/v1/containers", &json!({"type": "generic", "secret_refs": [r("n", not_a_secret)]}))
             .await
             .expect_error(404, "Secret provided for 'n' doesn't exist.");
@@ -267,9 +306,14 @@ both_backends!(create_validation_errors, |backend| async move {
         .expect_error(404, "Secret provided for 'd' doesn't exist.");
 
     // Body-level refusals.
-    c.send(Method::POST, "/v1/containers", Some(b"{\"type\": \"generic\"}".to_vec()), &[("Content-Type", "text/plain")])
-        .await
-        .expect_error(415, "Unexpected content type. Expected content types are: ['application/json']");
+    c.send(
+        Method::POST,
+        "/v1/containers",
+        Some(b"{\"type\": \"generic\"}".to_vec()),
+        &[("Content-Type", "text/plain")],
+    )
+    .await
+    .expect_error(415, "Unexpected content type. Expected content types are: ['application/json']");
     c.send(Method::POST, "/v1/containers", Some(b"{not json".to_vec()), &[("Content-Type", "application/json")])
         .await
         .expect_error(400, "Malformed JSON");
@@ -286,7 +330,8 @@ both_backends!(get_delete_and_isolation, |backend| async move {
     let c = server.client(&project());
     let other = server.client(&project());
     let s = secret(&c, "s").await;
-    let container = create(&c, json!({"type": "generic", "name": "mine", "secret_refs": [{"name": "a", "secret_ref": s}]})).await;
+    let container =
+        create(&c, json!({"type": "generic", "name": "mine", "secret_refs": [{"name": "a", "secret_ref": s}]})).await;
 
     c.get("/v1/containers/not-a-uuid").await.expect_error(404, "Not Found. Provided container id is invalid.");
     c.delete("/v1/containers/not-a-uuid").await.expect_error(404, "Not Found. Provided container id is invalid.");
@@ -336,9 +381,13 @@ both_backends!(add_and_remove_secrets, |backend| async move {
 
     // Refusals of POST.
     let missing = format!("{}/v1/secrets/{}", server.base, uuid::Uuid::new_v4());
-    c.post_json(&path, &json!({"name": "m", "secret_ref": missing})).await.expect_error(404, "Secret provided doesn't exist.");
+    c.post_json(&path, &json!({"name": "m", "secret_ref": missing}))
+        .await
+        .expect_error(404, "Secret provided doesn't exist.");
     let foreign = secret(&server.client(&project()), "theirs").await;
-    c.post_json(&path, &json!({"name": "f", "secret_ref": foreign})).await.expect_error(404, "Secret provided doesn't exist.");
+    c.post_json(&path, &json!({"name": "f", "secret_ref": foreign}))
+        .await
+        .expect_error(404, "Secret provided doesn't exist.");
     c.post_json(&path, &json!({"name": "x"}))
         .await
         .expect_error(400, &schema("ContainerSecret", "'secret_ref' is a required property", "None"));
@@ -350,9 +399,16 @@ both_backends!(add_and_remove_secrets, |backend| async move {
         .expect_error(415, "Unexpected content type. Expected content types are: ['application/json']");
     let unknown = format!("/v1/containers/{}/secrets", uuid::Uuid::new_v4());
     c.post_json(&unknown, &json!({})).await.expect_error(404, "Secrets container not found.");
-    server.client(&project()).post_json(&path, &json!({"name": "z", "secret_ref": s1})).await.expect_error(404, "Secrets container not found.");
-    let rsa = create(&c, json!({"type": "rsa", "secret_refs": [
-        {"name": "public_key", "secret_ref": s1}, {"name": "private_key", "secret_ref": s2}]}))
+    server
+        .client(&project())
+        .post_json(&path, &json!({"name": "z", "secret_ref": s1}))
+        .await
+        .expect_error(404, "Secrets container not found.");
+    let rsa = create(
+        &c,
+        json!({"type": "rsa", "secret_refs": [
+        {"name": "public_key", "secret_ref": s1}, {"name": "private_key", "secret_ref": s2}]}),
+    )
     .await;
     c.post_json(&format!("{rsa}/secrets"), &json!({"name": "extra", "secret_ref": s1}))
         .await
@@ -372,14 +428,18 @@ both_backends!(add_and_remove_secrets, |backend| async move {
     del(json!({"name": "m", "secret_ref": missing}))
         .await
         .expect_error(404, &format!("Secret 'm' with reference '{missing}' doesn't exist."));
-    del(json!({"secret_ref": missing})).await.expect_error(404, &format!("Secret 'None' with reference '{missing}' doesn't exist."));
+    del(json!({"secret_ref": missing}))
+        .await
+        .expect_error(404, &format!("Secret 'None' with reference '{missing}' doesn't exist."));
     del(json!({"secret_ref": s2})).await.expect(204);
     c.json(Method::DELETE, &path, &json!({"name": "c", "secret_ref": s2})).await.expect(204);
     assert_eq!(refs(&c.get(&container).await.expect(200).json()), vec![(json!("a"), s1.clone())]);
     c.send(Method::DELETE, &path, Some(b"not json".to_vec()), &[]).await.expect_error(400, "Malformed JSON");
     c.send(Method::DELETE, &path, Some(Vec::new()), &[]).await.expect_error(400, "Malformed JSON");
     // As in Barbican, removal is not limited to generic containers.
-    c.json(Method::DELETE, &format!("{rsa}/secrets"), &json!({"name": "public_key", "secret_ref": s1})).await.expect(204);
+    c.json(Method::DELETE, &format!("{rsa}/secrets"), &json!({"name": "public_key", "secret_ref": s1}))
+        .await
+        .expect(204);
     assert_eq!(refs(&c.get(&rsa).await.expect(200).json()), vec![(json!("private_key"), s2.clone())]);
 });
 
@@ -387,9 +447,11 @@ both_backends!(deleting_a_secret_removes_it_from_containers, |backend| async mov
     let (server, _storage) = start(backend).await;
     let c = server.client(&project());
     let (s1, s2) = (secret(&c, "s1").await, secret(&c, "s2").await);
-    let container =
-        create(&c, json!({"type": "generic", "secret_refs": [{"name": "a", "secret_ref": s1}, {"name": "b", "secret_ref": s2}]}))
-            .await;
+    let container = create(
+        &c,
+        json!({"type": "generic", "secret_refs": [{"name": "a", "secret_ref": s1}, {"name": "b", "secret_ref": s2}]}),
+    )
+    .await;
     c.delete(&s1).await.expect(204);
     let body = c.get(&container).await.expect(200).json();
     assert_eq!(refs(&body), vec![(json!("b"), s2.clone())]);
@@ -419,7 +481,11 @@ both_backends!(container_consumers, |backend| async move {
     let (server, storage) = start(backend).await;
     let c = server.client(&project());
     let s = secret(&c, "s").await;
-    let container = create(&c, json!({"type": "generic", "name": "my-container", "secret_refs": [{"name": "first", "secret_ref": s}]})).await;
+    let container = create(
+        &c,
+        json!({"type": "generic", "name": "my-container", "secret_refs": [{"name": "first", "secret_ref": s}]}),
+    )
+    .await;
     let path = format!("{container}/consumers");
     let id = id_of(&container);
 
@@ -469,8 +535,12 @@ both_backends!(container_consumers, |backend| async move {
     assert_eq!(keys(&gone), CONTAINER_KEYS);
     let left: Vec<&str> = gone["consumers"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
     assert_eq!(left, vec!["my-service", "a-svc"]);
-    c.json(Method::DELETE, &path, &json!({"name": "b-svc", "URL": "http://b"})).await.expect_error(404, "Consumer not found.");
-    c.json(Method::DELETE, &path, &json!({"name": "a-svc", "URL": "http://other"})).await.expect_error(404, "Consumer not found.");
+    c.json(Method::DELETE, &path, &json!({"name": "b-svc", "URL": "http://b"}))
+        .await
+        .expect_error(404, "Consumer not found.");
+    c.json(Method::DELETE, &path, &json!({"name": "a-svc", "URL": "http://other"}))
+        .await
+        .expect_error(404, "Consumer not found.");
     c.get(&format!("{path}/{cid}")).await.expect_error(404, "Consumer not found.");
     assert_eq!(c.get(&path).await.expect(200).json()["total"], 2);
     // Registering it again brings it back.
@@ -480,13 +550,19 @@ both_backends!(container_consumers, |backend| async move {
     // Validation (the `Consumer` schema) and content type.
     let consumer_schema = |reason: &str, prop: &str| schema("Consumer", reason, prop);
     c.post_json(&path, &json!({})).await.expect_error(400, &consumer_schema("'name' is a required property", "None"));
-    c.post_json(&path, &json!({"name": "x"})).await.expect_error(400, &consumer_schema("'URL' is a required property", "None"));
-    c.post_json(&path, &json!({"name": "x", "URL": "  "})).await.expect_error(400, &consumer_schema("'' should be non-empty", "URL"));
+    c.post_json(&path, &json!({"name": "x"}))
+        .await
+        .expect_error(400, &consumer_schema("'URL' is a required property", "None"));
+    c.post_json(&path, &json!({"name": "x", "URL": "  "}))
+        .await
+        .expect_error(400, &consumer_schema("'' should be non-empty", "URL"));
     let long = "n".repeat(37);
     c.post_json(&path, &json!({"name": long, "URL": "http://x"}))
         .await
         .expect_error(400, &consumer_schema(&format!("'{long}' is too long"), "name"));
-    c.json(Method::DELETE, &path, &json!({"URL": "http://x"})).await.expect_error(400, &consumer_schema("'name' is a required property", "None"));
+    c.json(Method::DELETE, &path, &json!({"URL": "http://x"}))
+        .await
+        .expect_error(400, &consumer_schema("'name' is a required property", "None"));
     c.send(Method::POST, &path, Some(serde_json::to_vec(&consumer).unwrap()), &[("Content-Type", "text/plain")])
         .await
         .expect_error(415, "Unexpected content type. Expected content types are: ['application/json']");
@@ -503,7 +579,10 @@ both_backends!(container_consumers, |backend| async move {
     other.get(&path).await.expect_error(404, "Secrets container not found.");
     other.post_json(&path, &consumer).await.expect_error(404, "Secrets container not found.");
     other.json(Method::DELETE, &path, &consumer).await.expect_error(404, "Secrets container not found.");
-    other.get(&format!("{path}/{}", consumer_id(&storage, "a-svc").await)).await.expect_error(404, "Secrets container not found.");
+    other
+        .get(&format!("{path}/{}", consumer_id(&storage, "a-svc").await))
+        .await
+        .expect_error(404, "Secrets container not found.");
 
     // Deleting the container retires its consumers.
     c.delete(&container).await.expect(204);

@@ -13,7 +13,8 @@ fn canaries() -> Vec<(String, Vec<u8>, bool)> {
     let mut bin = b"\x00\xffBINARY-CANARY-".to_vec();
     bin.extend_from_slice(tag.as_bytes());
     bin.extend_from_slice(&[0x80, 0x81, 0xfe]);
-    let bin2: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
+    let bin2: Vec<u8> =
+        uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
     vec![
         ("text-1".into(), format!("TEXT-CANARY-{tag}-correct horse battery staple").into_bytes(), true),
         ("text-2".into(), format!("second canary ✓ {tag}").into_bytes(), true),
@@ -73,16 +74,21 @@ async fn storage_dump(storage: &Storage) -> Vec<(String, Vec<u8>)> {
             .fetch_all(&mut c)
             .await
             .unwrap();
-            assert!(tables.iter().any(|t| t == "secret_payloads") && tables.iter().any(|t| t == "secrets"), "{tables:?}");
+            assert!(
+                tables.iter().any(|t| t == "secret_payloads") && tables.iter().any(|t| t == "secrets"),
+                "{tables:?}"
+            );
             for t in tables {
-                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT row_to_json(t)::text FROM \"{t}\" t")))
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap();
+                let rows: Vec<String> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT row_to_json(t)::text FROM \"{t}\" t")))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
                 out.push((t, rows.join("\n").into_bytes()));
             }
             // And the raw bytes of the payload column, unencoded.
-            let raw: Vec<Vec<u8>> = sqlx::query_scalar("SELECT ciphertext FROM secret_payloads").fetch_all(&mut c).await.unwrap();
+            let raw: Vec<Vec<u8>> =
+                sqlx::query_scalar("SELECT ciphertext FROM secret_payloads").fetch_all(&mut c).await.unwrap();
             out.push(("secret_payloads.ciphertext (raw)".into(), raw.concat()));
         }
     }
@@ -101,10 +107,14 @@ both_backends!(no_plaintext_at_rest_or_in_logs, |backend| async move {
         refs.push(r);
     }
     // A two-step upload, raw and base64.
-    let two_step =
-        c.post_json("/v1/secrets", &json!({"name": "two-step"})).await.expect(201).json()["secret_ref"].as_str().unwrap().to_owned();
+    let two_step = c.post_json("/v1/secrets", &json!({"name": "two-step"})).await.expect(201).json()["secret_ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let put_canary = format!("PUT-CANARY-{}", uuid::Uuid::new_v4()).into_bytes();
-    c.send(Method::PUT, &two_step, Some(put_canary.clone()), &[("Content-Type", "application/octet-stream")]).await.expect(204);
+    c.send(Method::PUT, &two_step, Some(put_canary.clone()), &[("Content-Type", "application/octet-stream")])
+        .await
+        .expect(204);
     // Every payload reads back (so the server really holds them) ...
     for ((_, payload, _), r) in payloads.iter().zip(&refs) {
         assert_eq!(&c.payload(r, Some("application/octet-stream")).await.expect(200).bytes, payload);
@@ -131,7 +141,11 @@ both_backends!(no_plaintext_at_rest_or_in_logs, |backend| async move {
     assert!(logs.contains("secret created"), "the logs were captured");
     for payload in &all {
         for form in leak_forms(payload) {
-            assert!(!contains(logs.as_bytes(), &form), "payload {:?} appears in the logs", String::from_utf8_lossy(&form));
+            assert!(
+                !contains(logs.as_bytes(), &form),
+                "payload {:?} appears in the logs",
+                String::from_utf8_lossy(&form)
+            );
         }
     }
 });
@@ -139,12 +153,20 @@ both_backends!(no_plaintext_at_rest_or_in_logs, |backend| async move {
 /// Runs `sql` with two secret ids bound ($1, $2) directly on the server's database.
 async fn tamper(storage: &Storage, sql: &str, a: uuid::Uuid, b: uuid::Uuid) {
     let n = match storage.backend {
-        Backend::Sqlite => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b).execute(&mut sqlite(storage).await).await.unwrap().rows_affected()
-        }
-        Backend::Postgres => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a).bind(b).execute(&mut pg(storage).await).await.unwrap().rows_affected()
-        }
+        Backend::Sqlite => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .execute(&mut sqlite(storage).await)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Backend::Postgres => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .execute(&mut pg(storage).await)
+            .await
+            .unwrap()
+            .rows_affected(),
     };
     assert_eq!(n, 1, "{sql}");
 }
@@ -183,7 +205,11 @@ both_backends!(moved_ciphertexts_do_not_open, |backend| async move {
     tamper(&storage, COPY_CIPHERTEXT, uuid_of(&a1), uuid_of(&a2)).await;
     assert_integrity_failure(a.payload(&a2, Some("text/plain")).await, b"A1-PLAINTEXT");
     assert_integrity_failure(a.send(Method::GET, &a2, None, &[("Accept", "text/plain")]).await, b"A1-PLAINTEXT");
-    assert_eq!(a.payload(&a1, Some("text/plain")).await.expect(200).text(), "A1-PLAINTEXT-secret", "the original still opens");
+    assert_eq!(
+        a.payload(&a1, Some("text/plain")).await.expect(200).text(),
+        "A1-PLAINTEXT-secret",
+        "the original still opens"
+    );
     assert_eq!(a.get(&a2).await.expect(200).json()["name"], "a2", "metadata is unaffected");
 
     // Across projects: A's ciphertext (and A's KEK id) copied into B's row.
@@ -231,7 +257,11 @@ async fn fill(server: &TestServer) -> Vec<(Client, String, Vec<u8>)> {
 async fn all_readable(server: &TestServer, secrets: &[(Client, String, Vec<u8>)]) {
     for (c, r, payload) in secrets {
         let r = rebase(r, &server.base);
-        assert_eq!(&c.at(&server.base).payload(&r, Some("application/octet-stream")).await.expect(200).bytes, payload, "{r}");
+        assert_eq!(
+            &c.at(&server.base).payload(&r, Some("application/octet-stream")).await.expect(200).bytes,
+            payload,
+            "{r}"
+        );
     }
 }
 
@@ -312,21 +342,30 @@ both_backends!(wrong_master_key_refuses_to_start, |backend| async move {
     server.kill();
 
     let other_key = B64.encode([uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat());
-    assert_refuses_to_start(TestServer::try_start_on(&storage, &[("PORTCULLIS_MASTER_KEY", &other_key)]), "another valid key");
+    assert_refuses_to_start(
+        TestServer::try_start_on(&storage, &[("PORTCULLIS_MASTER_KEY", &other_key)]),
+        "another valid key",
+    );
     // The refusal wrote nothing: the right key still works.
     let server = TestServer::start_on(&storage, &[]);
     all_readable(&server, &secrets).await;
     server.kill();
 
     // A malformed key is refused too, naming the setting.
-    let f = TestServer::try_start_on(&storage, &[("PORTCULLIS_MASTER_KEY", "not-a-key")]).err().expect("a malformed key must not start");
+    let f = TestServer::try_start_on(&storage, &[("PORTCULLIS_MASTER_KEY", "not-a-key")])
+        .err()
+        .expect("a malformed key must not start");
     assert!(!f.status.success());
     assert!(f.output.contains("PORTCULLIS_MASTER_KEY"), "{}", f.output);
     assert!(!f.output.contains("not-a-key"), "the key value is not echoed: {}", f.output);
     let f = TestServer::try_start_on(&storage, &[("PORTCULLIS_MASTER_KEY_FILE", "/nonexistent/master.key")])
         .err()
         .expect("a missing key file must not start");
-    assert!(f.output.contains("PORTCULLIS_MASTER_KEY_FILE") && f.output.contains("/nonexistent/master.key"), "{}", f.output);
+    assert!(
+        f.output.contains("PORTCULLIS_MASTER_KEY_FILE") && f.output.contains("/nonexistent/master.key"),
+        "{}",
+        f.output
+    );
 });
 
 // Two servers started at the same moment on fresh storage with no key configured (on SQLite,
@@ -345,11 +384,18 @@ both_backends!(two_servers_started_together_agree, |backend| async move {
         let p = project();
         let stored = one.client(&p).create_text_secret("shared", "written by one, read by two").await;
         let via_two = rebase(&stored, &two.base);
-        assert_eq!(two.client(&p).payload(&via_two, Some("text/plain")).await.expect(200).text(), "written by one, read by two");
+        assert_eq!(
+            two.client(&p).payload(&via_two, Some("text/plain")).await.expect(200).text(),
+            "written by one, read by two"
+        );
         let back = two.client(&p).create_text_secret("back", "and back").await;
-        assert_eq!(one.client(&p).payload(&rebase(&back, &one.base), Some("text/plain")).await.expect(200).text(), "and back");
+        assert_eq!(
+            one.client(&p).payload(&rebase(&back, &one.base), Some("text/plain")).await.expect(200).text(),
+            "and back"
+        );
         // Exactly one of them generated the key, and a third server agrees.
-        let generated = [one.logs(), two.logs()].iter().filter(|l| l.contains("GENERATED A NEW DEVELOPMENT MASTER KEY")).count();
+        let generated =
+            [one.logs(), two.logs()].iter().filter(|l| l.contains("GENERATED A NEW DEVELOPMENT MASTER KEY")).count();
         assert_eq!(generated, 1);
         let three = TestServer::start_on(&storage, &[]);
         assert_eq!(three.client(&p).get("/v1/secrets").await.expect(200).json()["total"], 2);
@@ -376,7 +422,10 @@ both_backends!(rotation_under_a_running_server_loses_nothing, |backend| async mo
     // ... but refuses to create a KEK under its outdated key for a project it has never seen,
     // rather than acknowledge a secret nobody could read after the restart.
     let fresh_project = stale.client(&project());
-    let r = fresh_project.post_json("/v1/secrets", &json!({"payload": "lost?", "payload_content_type": "text/plain"})).await.expect(500);
+    let r = fresh_project
+        .post_json("/v1/secrets", &json!({"payload": "lost?", "payload_content_type": "text/plain"}))
+        .await
+        .expect(500);
     assert_eq!(r.json()["code"], 500);
     assert_eq!(fresh_project.secret_total().await, 0, "the refused create stored nothing");
     assert!(stale.logs().contains("is not the one its KEKs are wrapped with"), "the operator is told why");
@@ -393,8 +442,12 @@ both_backends!(rotation_under_a_running_server_loses_nothing, |backend| async mo
 
 async fn count(storage: &Storage, sql: &str) -> i64 {
     match storage.backend {
-        Backend::Sqlite => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut sqlite(storage).await).await.unwrap(),
-        Backend::Postgres => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut pg(storage).await).await.unwrap(),
+        Backend::Sqlite => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut sqlite(storage).await).await.unwrap()
+        }
+        Backend::Postgres => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut pg(storage).await).await.unwrap()
+        }
     }
 }
 
@@ -409,7 +462,10 @@ both_backends!(deleted_secrets_leave_no_ciphertext, |backend| async move {
     assert_eq!(count(&storage, "SELECT count(*) FROM secret_payloads").await, 1);
 
     // Concurrent uploads: one wins, the others are told the secret has data.
-    let r = c.post_json("/v1/secrets", &json!({"name": "contested"})).await.expect(201).json()["secret_ref"].as_str().unwrap().to_owned();
+    let r = c.post_json("/v1/secrets", &json!({"name": "contested"})).await.expect(201).json()["secret_ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let puts = (0..8).map(|i| {
         let (c, r) = (c.clone(), r.clone());
         tokio::spawn(async move {
@@ -427,14 +483,21 @@ both_backends!(deleted_secrets_leave_no_ciphertext, |backend| async move {
 
     // An upload racing a delete: whichever wins, a deleted secret keeps no ciphertext.
     for _ in 0..10 {
-        let r = c.post_json("/v1/secrets", &json!({"name": "raced"})).await.expect(201).json()["secret_ref"].as_str().unwrap().to_owned();
-        let (put, del) =
-            tokio::join!(c.send(Method::PUT, &r, Some(b"raced payload".to_vec()), &[("Content-Type", "text/plain")]), c.delete(&r));
+        let r = c.post_json("/v1/secrets", &json!({"name": "raced"})).await.expect(201).json()["secret_ref"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (put, del) = tokio::join!(
+            c.send(Method::PUT, &r, Some(b"raced payload".to_vec()), &[("Content-Type", "text/plain")]),
+            c.delete(&r)
+        );
         assert!(matches!(put.status.as_u16(), 204 | 404), "{}", put.text());
         assert_eq!(del.status, 204, "{}", del.text());
         c.get(&r).await.expect(404);
     }
-    let orphans = count(&storage, "SELECT count(*) FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id WHERE s.deleted").await;
+    let orphans =
+        count(&storage, "SELECT count(*) FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id WHERE s.deleted")
+            .await;
     assert_eq!(orphans, 0, "deleted secrets still have ciphertext");
     assert_eq!(count(&storage, "SELECT count(*) FROM secret_payloads").await, 2);
     assert_eq!(c.payload(&kept, Some("text/plain")).await.expect(200).text(), "kept payload");

@@ -34,13 +34,16 @@ both_backends!(refused_creates, |backend| async move {
     refused(&c, br#"{"payload": "x","#, Some("application/json"), 400, "Malformed JSON").await;
     refused(&c, b"", Some("application/json"), 400, "Malformed JSON").await;
     refused(&c, b"[1,2]", Some("application/json"), 400, &schema_error("[1, 2] is not of type 'object'", "None")).await;
-    refused(&c, b"\"text\"", Some("application/json"), 400, &schema_error("'text' is not of type 'object'", "None")).await;
+    refused(&c, b"\"text\"", Some("application/json"), 400, &schema_error("'text' is not of type 'object'", "None"))
+        .await;
     let json_415 = "Unexpected content type. Expected content types are: ['application/json']";
     let body = br#"{"payload":"x","payload_content_type":"text/plain"}"#;
     refused(&c, body, Some("text/plain"), 415, json_415).await;
     refused(&c, body, None, 415, json_415).await;
     // Parameters on the JSON content type are fine.
-    let r = c.send(Method::POST, "/v1/secrets", Some(body.to_vec()), &[("Content-Type", "application/json; charset=utf-8")]).await;
+    let r = c
+        .send(Method::POST, "/v1/secrets", Some(body.to_vec()), &[("Content-Type", "application/json; charset=utf-8")])
+        .await;
     r.expect(201);
     assert_eq!(c.secret_total().await, 2);
 
@@ -62,14 +65,19 @@ both_backends!(refused_creates, |backend| async move {
     )
     .await;
     // Exactly at the limit is accepted.
-    c.post_json("/v1/secrets", &json!({"payload": "a".repeat(20_000), "payload_content_type": "text/plain"})).await.expect(201);
+    c.post_json("/v1/secrets", &json!({"payload": "a".repeat(20_000), "payload_content_type": "text/plain"}))
+        .await
+        .expect(201);
     assert_eq!(c.secret_total().await, 3);
 
     // The Secret schema and payload rules, worded as Barbican's validator.
     let cases: Vec<(Value, String)> = vec![
         (
             json!({"name": "x", "payload": "hello"}),
-            schema_error("If 'payload' is supplied, 'payload_content_type' must also be supplied.", "payload_content_type"),
+            schema_error(
+                "If 'payload' is supplied, 'payload_content_type' must also be supplied.",
+                "payload_content_type",
+            ),
         ),
         (
             json!({"payload": "hello", "payload_content_type": "text/html"}),
@@ -108,7 +116,10 @@ both_backends!(refused_creates, |backend| async move {
         ),
         (
             json!({"payload": "x", "payload_content_type": "text/plain", "secret_type": "banana"}),
-            schema_error("'banana' is not one of ['symmetric', 'passphrase', 'private', 'public', 'certificate', 'opaque']", "secret_type"),
+            schema_error(
+                "'banana' is not one of ['symmetric', 'passphrase', 'private', 'public', 'certificate', 'opaque']",
+                "secret_type",
+            ),
         ),
         (
             json!({"payload": "x", "payload_content_type": "text/plain", "bit_length": "abc"}),
@@ -126,14 +137,23 @@ both_backends!(refused_creates, |backend| async move {
             json!({"payload_content_type": "text/plain"}),
             schema_error("payload must be provided when payload_content_type is specified", "payload"),
         ),
-        (json!({"payload_content_type": null}), schema_error("payload must be provided when payload_content_type is specified", "payload")),
+        (
+            json!({"payload_content_type": null}),
+            schema_error("payload must be provided when payload_content_type is specified", "payload"),
+        ),
         // Only name and payload_content_type may be null in Barbican's schema.
         (json!({"expiration": null}), schema_error("None is not of type 'string'", "expiration")),
         (json!({"algorithm": null}), schema_error("None is not of type 'string'", "algorithm")),
         (json!({"bit_length": null}), schema_error("None is not of type 'integer'", "bit_length")),
         (json!({"bit_length": true}), schema_error("True is not of type 'integer'", "bit_length")),
-        (json!({"payload": null, "payload_content_type": "text/plain"}), schema_error("None is not of type 'string'", "payload")),
-        (json!({"secret_type": "s".repeat(81)}), schema_error(&format!("'{}' is too long", "s".repeat(81)), "secret_type")),
+        (
+            json!({"payload": null, "payload_content_type": "text/plain"}),
+            schema_error("None is not of type 'string'", "payload"),
+        ),
+        (
+            json!({"secret_type": "s".repeat(81)}),
+            schema_error(&format!("'{}' is too long", "s".repeat(81)), "secret_type"),
+        ),
         (
             json!({"payload": "eA==", "payload_content_type": "application/octet-stream", "payload_content_encoding": 5}),
             schema_error("5 is not of type 'string'", "payload_content_encoding"),
@@ -181,11 +201,15 @@ both_backends!(request_level_errors, |backend| async move {
 
     // Unknown and malformed ids.
     c.get("/v1/secrets/62daf826-03ac-4150-a0c1-c26191455671").await.expect_error(404, "Secret not found.");
-    c.payload("/v1/secrets/1dcdf4ea-a4ef-40e7-9f4f-5fe0d1d60ba6", Some("text/plain")).await.expect_error(404, "Secret not found.");
+    c.payload("/v1/secrets/1dcdf4ea-a4ef-40e7-9f4f-5fe0d1d60ba6", Some("text/plain"))
+        .await
+        .expect_error(404, "Secret not found.");
     c.delete("/v1/secrets/1dcdf4ea-a4ef-40e7-9f4f-5fe0d1d60ba6").await.expect_error(404, "Secret not found.");
     for bad in ["not-a-uuid", "1234", "62daf826-03ac-4150-a0c1-c26191455671x"] {
         c.get(&format!("/v1/secrets/{bad}")).await.expect_error(404, "Not Found. Provided secret id is invalid.");
-        c.payload(&format!("/v1/secrets/{bad}"), None).await.expect_error(404, "Not Found. Provided secret id is invalid.");
+        c.payload(&format!("/v1/secrets/{bad}"), None)
+            .await
+            .expect_error(404, "Not Found. Provided secret id is invalid.");
     }
 
     // Unknown resources.
@@ -193,19 +217,28 @@ both_backends!(request_level_errors, |backend| async move {
     c.get(&format!("{secret}/nothing-here")).await.expect(404);
 
     // Methods.
-    let r = c.send(Method::PATCH, "/v1/secrets", Some(b"{}".to_vec()), &[("Content-Type", "application/json")]).await.expect_error(405, "");
+    let r = c
+        .send(Method::PATCH, "/v1/secrets", Some(b"{}".to_vec()), &[("Content-Type", "application/json")])
+        .await
+        .expect_error(405, "");
     let allow = r.header("allow").expect("Allow header on 405");
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
-    let r = c.send(Method::POST, &secret, Some(b"{}".to_vec()), &[("Content-Type", "application/json")]).await.expect_error(405, "");
+    let r = c
+        .send(Method::POST, &secret, Some(b"{}".to_vec()), &[("Content-Type", "application/json")])
+        .await
+        .expect_error(405, "");
     let allow = r.header("allow").expect("Allow header on 405");
     assert!(["GET", "PUT", "DELETE"].iter().all(|m| allow.contains(m)) && !allow.contains("POST"), "{allow}");
-    c.send(Method::PUT, &format!("{secret}/payload"), Some(b"x".to_vec()), &[("Content-Type", "text/plain")]).await.expect_error(405, "");
+    c.send(Method::PUT, &format!("{secret}/payload"), Some(b"x".to_vec()), &[("Content-Type", "text/plain")])
+        .await
+        .expect_error(405, "");
     assert_eq!(c.payload(&secret, Some("text/plain")).await.expect(200).text(), "payload");
 
     // PUT with the wrong content type, on a secret that has data: the content type is checked first.
-    c.send(Method::PUT, &secret, Some(b"x".to_vec()), &[("Content-Type", "application/json")])
-        .await
-        .expect_error(415, "Unexpected content type. Expected content types are: ['application/octet-stream', 'text/plain']");
+    c.send(Method::PUT, &secret, Some(b"x".to_vec()), &[("Content-Type", "application/json")]).await.expect_error(
+        415,
+        "Unexpected content type. Expected content types are: ['application/octet-stream', 'text/plain']",
+    );
     c.payload(&secret, Some("application/x-foo")).await.expect(406);
     assert_eq!(c.secret_total().await, 1);
 });

@@ -38,7 +38,9 @@ both_backends!(another_project_sees_nothing, |backend| async move {
     assert_eq!(a.get(&with_payload).await.expect(200).json(), before);
     assert_eq!(a.payload(&with_payload, Some("text/plain")).await.expect(200).text(), "project A's payload");
     a.payload(&without_payload, None).await.expect_error(404, "Not Found. Sorry but your secret has no payload.");
-    a.send(Method::PUT, &without_payload, Some(b"A's own".to_vec()), &[("Content-Type", "text/plain")]).await.expect(204);
+    a.send(Method::PUT, &without_payload, Some(b"A's own".to_vec()), &[("Content-Type", "text/plain")])
+        .await
+        .expect(204);
     assert_eq!(a.payload(&without_payload, Some("text/plain")).await.expect(200).text(), "A's own");
     assert_eq!(a.get("/v1/secrets").await.expect(200).json()["total"], 2);
 

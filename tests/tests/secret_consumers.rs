@@ -59,8 +59,21 @@ both_backends!(consumer_lifecycle, |backend| async move {
     assert_eq!(body["consumers"], json!([{"service": "nova", "resource_type": "instance", "resource_id": "vm-1"}]));
     assert_eq!(
         keys(&body),
-        ["created", "updated", "status", "name", "secret_type", "expiration", "algorithm", "bit_length", "mode", "creator_id",
-         "consumers", "content_types", "secret_ref"]
+        [
+            "created",
+            "updated",
+            "status",
+            "name",
+            "secret_type",
+            "expiration",
+            "algorithm",
+            "bit_length",
+            "mode",
+            "creator_id",
+            "consumers",
+            "content_types",
+            "secret_ref"
+        ]
     );
 
     // A new consumer touches the secret (as Barbican does); nothing else about it changes.
@@ -70,7 +83,9 @@ both_backends!(consumer_lifecycle, |backend| async move {
     // Idempotent: the same consumer again (values are stripped first) changes nothing.
     let again = c.post_json(&consumers, &consumer("nova", "vm-1")).await.expect(200).json();
     assert_eq!(again["updated"], body["updated"], "a repeated POST does not touch the secret");
-    let r = c.post_json(&consumers, &json!({"service": " nova ", "resource_type": "instance\n", "resource_id": "vm-1"})).await;
+    let r = c
+        .post_json(&consumers, &json!({"service": " nova ", "resource_type": "instance\n", "resource_id": "vm-1"}))
+        .await;
     assert_eq!(r.expect(200).json()["consumers"].as_array().map(Vec::len), Some(1));
     let rows = consumer_rows(&storage, &secret_ref).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -81,7 +96,10 @@ both_backends!(consumer_lifecycle, |backend| async move {
     assert_eq!(list["total"], 1);
     let item = &list["consumers"][0];
     assert_eq!(keys(item), ["created", "updated", "status", "service", "resource_type", "resource_id"]);
-    assert_eq!((item["status"].as_str(), item["service"].as_str(), item["resource_id"].as_str()), (Some("ACTIVE"), Some("nova"), Some("vm-1")));
+    assert_eq!(
+        (item["status"].as_str(), item["service"].as_str(), item["resource_id"].as_str()),
+        (Some("ACTIVE"), Some("nova"), Some("vm-1"))
+    );
     assert!(is_barbican_timestamp(item["created"].as_str().unwrap_or_default()), "{item}");
 
     // One consumer by id: the same shape; bad and unknown ids are 404.
@@ -126,12 +144,30 @@ both_backends!(consumer_validation_errors_change_nothing, |backend| async move {
         (json!({}), schema_error("'service' is a required property", "None")),
         (json!({"service": "a", "resource_id": "c"}), schema_error("'resource_type' is a required property", "None")),
         (json!({"service": "a", "resource_type": "b"}), schema_error("'resource_id' is a required property", "None")),
-        (json!({"service": 1, "resource_type": "b", "resource_id": "c"}), schema_error("1 is not of type 'string'", "service")),
-        (json!({"service": "a", "resource_type": null, "resource_id": "c"}), schema_error("None is not of type 'string'", "resource_type")),
-        (json!({"service": "a", "resource_type": "b", "resource_id": true}), schema_error("True is not of type 'string'", "resource_id")),
-        (json!({"service": "  ", "resource_type": "b", "resource_id": "c"}), schema_error("'' should be non-empty", "service")),
-        (json!({"service": "a", "resource_type": "b", "resource_id": ""}), schema_error("'' should be non-empty", "resource_id")),
-        (json!({"service": long, "resource_type": "b", "resource_id": "c"}), schema_error(&format!("'{long}' is too long"), "service")),
+        (
+            json!({"service": 1, "resource_type": "b", "resource_id": "c"}),
+            schema_error("1 is not of type 'string'", "service"),
+        ),
+        (
+            json!({"service": "a", "resource_type": null, "resource_id": "c"}),
+            schema_error("None is not of type 'string'", "resource_type"),
+        ),
+        (
+            json!({"service": "a", "resource_type": "b", "resource_id": true}),
+            schema_error("True is not of type 'string'", "resource_id"),
+        ),
+        (
+            json!({"service": "  ", "resource_type": "b", "resource_id": "c"}),
+            schema_error("'' should be non-empty", "service"),
+        ),
+        (
+            json!({"service": "a", "resource_type": "b", "resource_id": ""}),
+            schema_error("'' should be non-empty", "resource_id"),
+        ),
+        (
+            json!({"service": long, "resource_type": "b", "resource_id": "c"}),
+            schema_error(&format!("'{long}' is too long"), "service"),
+        ),
         (json!([1]), schema_error("[1] is not of type 'object'", "None")),
     ];
     for (body, description) in &cases {
@@ -143,15 +179,20 @@ both_backends!(consumer_validation_errors_change_nothing, |backend| async move {
         c.send(method.clone(), &consumers, Some(b"{".to_vec()), &[("Content-Type", "application/json")])
             .await
             .expect_error(400, "Malformed JSON");
-        c.send(method.clone(), &consumers, Some(b"{}".to_vec()), &[("Content-Type", "text/plain")]).await.expect_error(415, wrong_type);
+        c.send(method.clone(), &consumers, Some(b"{}".to_vec()), &[("Content-Type", "text/plain")])
+            .await
+            .expect_error(415, wrong_type);
         // A DELETE without a body is refused the same way, not taken as "delete everything".
         c.send(method, &consumers, None, &[]).await.expect_error(415, wrong_type);
     }
     // Extra properties are allowed, as Barbican's schema allows them.
-    c.post_json(&consumers, &json!({"service": "x", "resource_type": "y", "resource_id": "z", "note": 1})).await.expect(200);
+    c.post_json(&consumers, &json!({"service": "x", "resource_type": "y", "resource_id": "z", "note": 1}))
+        .await
+        .expect(200);
 
     let list = consumer_list(&c, &secret_ref, "").await;
-    let services: Vec<&str> = list["consumers"].as_array().expect("consumers").iter().filter_map(|i| i["service"].as_str()).collect();
+    let services: Vec<&str> =
+        list["consumers"].as_array().expect("consumers").iter().filter_map(|i| i["service"].as_str()).collect();
     assert_eq!(services, ["keep", "x"]);
 });
 
@@ -163,14 +204,24 @@ both_backends!(consumer_list_pages, |backend| async move {
     for i in 1..=3 {
         c.post_json(&consumers, &consumer("svc", &format!("r{i}"))).await.expect(200);
     }
-    let nav = |limit: i64, offset: i64| format!("{}/v1/secrets/{}/consumers?limit={limit}&offset={offset}", server.base, id_of(&secret_ref));
+    let nav = |limit: i64, offset: i64| {
+        format!("{}/v1/secrets/{}/consumers?limit={limit}&offset={offset}", server.base, id_of(&secret_ref))
+    };
     let ids = |v: &Value| -> Vec<String> {
-        v["consumers"].as_array().expect("consumers").iter().filter_map(|i| i["resource_id"].as_str().map(str::to_owned)).collect()
+        v["consumers"]
+            .as_array()
+            .expect("consumers")
+            .iter()
+            .filter_map(|i| i["resource_id"].as_str().map(str::to_owned))
+            .collect()
     };
 
     let p1 = consumer_list(&c, &secret_ref, "?limit=2").await;
     assert_eq!(ids(&p1), ["r1", "r2"], "oldest first");
-    assert_eq!((p1["total"].as_i64(), p1["next"].as_str(), p1.get("previous")), (Some(3), Some(nav(2, 2).as_str()), None));
+    assert_eq!(
+        (p1["total"].as_i64(), p1["next"].as_str(), p1.get("previous")),
+        (Some(3), Some(nav(2, 2).as_str()), None)
+    );
 
     let p2 = consumer_list(&c, &secret_ref, "?limit=2&offset=2").await;
     assert_eq!(ids(&p2), ["r3"]);

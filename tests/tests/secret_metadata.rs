@@ -21,10 +21,16 @@ both_backends!(metadata_lifecycle, |backend| async move {
     assert_eq!(metadata_of(&c, &secret_ref).await, json!({"metadata": {}}));
 
     // PUT replaces everything: 201, `metadata_ref`, no Location; keys lowercased, values stripped.
-    let r = c.put_json(&meta, &json!({"metadata": {"Color": "red", "size": " big ", "": "empty-key-ok"}})).await.expect(201);
+    let r = c
+        .put_json(&meta, &json!({"metadata": {"Color": "red", "size": " big ", "": "empty-key-ok"}}))
+        .await
+        .expect(201);
     assert_eq!(r.json(), json!({"metadata_ref": meta}));
     assert_eq!(r.header("location"), None);
-    assert_eq!(metadata_of(&c, &secret_ref).await, json!({"metadata": {"color": "red", "size": "big", "": "empty-key-ok"}}));
+    assert_eq!(
+        metadata_of(&c, &secret_ref).await,
+        json!({"metadata": {"color": "red", "size": "big", "": "empty-key-ok"}})
+    );
 
     // POST adds one key: 201, Location naming the (lowercased) key.
     let r = c.post_json(&meta, &json!({"key": " Shape ", "value": "round"})).await.expect(201);
@@ -80,7 +86,8 @@ both_backends!(metadata_lifecycle, |backend| async move {
     assert_eq!(metadata_of(&c, &secret_ref).await, json!({"metadata": {}}));
 
     // Many keys at once (written in several batches) all arrive.
-    let many: serde_json::Map<String, Value> = (0..1201).map(|i| (format!("K{i:04}"), json!(format!("v{i}")))).collect();
+    let many: serde_json::Map<String, Value> =
+        (0..1201).map(|i| (format!("K{i:04}"), json!(format!("v{i}")))).collect();
     c.put_json(&meta, &json!({"metadata": many})).await.expect(201);
     let got = metadata_of(&c, &secret_ref).await;
     let got = got["metadata"].as_object().expect("metadata");
@@ -115,8 +122,14 @@ both_backends!(metadata_validation_errors_change_nothing, |backend| async move {
         (json!({"metadata": {"bad key": "x"}}), "Invalid Key. Key must be URL safe.".into()),
         (json!({"metadata": {"ok": "x", "b@d": "y"}}), "Invalid Key. Key must be URL safe.".into()),
         (json!({"metadata": {"k.dot": 1}}), "Invalid Key. Key must be URL safe.".into()),
-        (json!({"metadata": {"a": long}}), schema_error("SecretMetadata", &format!("'{long}' is too long"), "metadata")),
-        (json!({"metadata": {long.clone(): "a"}}), schema_error("SecretMetadata", &format!("'{long}' is too long"), "metadata")),
+        (
+            json!({"metadata": {"a": long}}),
+            schema_error("SecretMetadata", &format!("'{long}' is too long"), "metadata"),
+        ),
+        (
+            json!({"metadata": {long.clone(): "a"}}),
+            schema_error("SecretMetadata", &format!("'{long}' is too long"), "metadata"),
+        ),
     ];
     for (body, description) in &whole {
         c.put_json(&meta, body).await.expect_error(400, description);
@@ -128,12 +141,18 @@ both_backends!(metadata_validation_errors_change_nothing, |backend| async move {
         (json!({"key": "k"}), schema_error("SecretMetadatum", "'value' is a required property", "value")),
         (json!({"value": "v"}), schema_error("SecretMetadatum", "'key' is a required property", "key")),
         (json!({"key": 1, "value": "v"}), schema_error("SecretMetadatum", "1 is not of type 'string'", "key")),
-        (json!({"key": "k", "value": ["v"]}), schema_error("SecretMetadatum", "['v'] is not of type 'string'", "value")),
+        (
+            json!({"key": "k", "value": ["v"]}),
+            schema_error("SecretMetadatum", "['v'] is not of type 'string'", "value"),
+        ),
         (
             json!({"key": "k", "value": "v", "extra": 1}),
             schema_error("SecretMetadatum", "Additional properties are not allowed ('extra' was unexpected)", "None"),
         ),
-        (json!({"key": "k", "value": long}), schema_error("SecretMetadatum", &format!("'{long}' is too long"), "value")),
+        (
+            json!({"key": "k", "value": long}),
+            schema_error("SecretMetadatum", &format!("'{long}' is too long"), "value"),
+        ),
         (json!({"key": "a/b", "value": "v"}), "Invalid Key. Key must be URL safe.".into()),
         (json!({"key": "ünïcode", "value": "v"}), "Invalid Key. Key must be URL safe.".into()),
     ];
@@ -144,11 +163,15 @@ both_backends!(metadata_validation_errors_change_nothing, |backend| async move {
 
     // Body-level refusals, for every JSON-taking method.
     let wrong_type = "Unexpected content type. Expected content types are: ['application/json']";
-    for (method, target) in [(Method::PUT, meta.clone()), (Method::POST, meta.clone()), (Method::PUT, format!("{meta}/k"))] {
+    for (method, target) in
+        [(Method::PUT, meta.clone()), (Method::POST, meta.clone()), (Method::PUT, format!("{meta}/k"))]
+    {
         c.send(method.clone(), &target, Some(b"{\"metadata\": {".to_vec()), &[("Content-Type", "application/json")])
             .await
             .expect_error(400, "Malformed JSON");
-        c.send(method.clone(), &target, Some(b"{}".to_vec()), &[("Content-Type", "text/plain")]).await.expect_error(415, wrong_type);
+        c.send(method.clone(), &target, Some(b"{}".to_vec()), &[("Content-Type", "text/plain")])
+            .await
+            .expect_error(415, wrong_type);
         c.send(method, &target, Some(b"{}".to_vec()), &[]).await.expect_error(415, wrong_type);
     }
 
@@ -175,7 +198,10 @@ both_backends!(metadata_of_missing_or_foreign_secrets_is_not_found, |backend| as
 
     // Bad and unknown secret ids.
     owner.get("/v1/secrets/not-a-uuid/metadata").await.expect_error(404, "Not Found. Provided secret id is invalid.");
-    owner.delete("/v1/secrets/not-a-uuid/metadata/k").await.expect_error(404, "Not Found. Provided secret id is invalid.");
+    owner
+        .delete("/v1/secrets/not-a-uuid/metadata/k")
+        .await
+        .expect_error(404, "Not Found. Provided secret id is invalid.");
     let unknown = format!("/v1/secrets/{}/metadata", uuid::Uuid::new_v4());
     owner.get(&unknown).await.expect_error(404, not_found);
     owner.post_json(&unknown, &json!({"key": "k", "value": "v"})).await.expect_error(404, not_found);

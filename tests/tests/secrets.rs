@@ -38,7 +38,12 @@ async fn put_raw(c: &Client, secret_ref: &str, body: &[u8], headers: &[(&str, &s
 }
 
 fn names(list: &Value) -> Vec<String> {
-    list["secrets"].as_array().expect("secrets").iter().map(|s| s["name"].as_str().unwrap_or_default().to_owned()).collect()
+    list["secrets"]
+        .as_array()
+        .expect("secrets")
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 both_backends!(one_step_create_and_metadata, |backend| async move {
@@ -46,7 +51,11 @@ both_backends!(one_step_create_and_metadata, |backend| async move {
     let c = server.client(&project());
 
     // Text payload.
-    let text_ref = create(&c, json!({"name": "transcript-secret", "payload": "hello world", "payload_content_type": "text/plain"})).await;
+    let text_ref = create(
+        &c,
+        json!({"name": "transcript-secret", "payload": "hello world", "payload_content_type": "text/plain"}),
+    )
+    .await;
     assert!(text_ref.starts_with(&format!("{}/v1/secrets/", server.base)), "{text_ref}");
     let id = id_of(&text_ref);
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
@@ -87,7 +96,10 @@ both_backends!(one_step_create_and_metadata, |backend| async move {
     let m = c.get(&aes_ref).await.expect(200).json();
     assert_eq!(keys(&m), METADATA_KEYS);
     assert_eq!(m["expiration"], "2099-12-31T23:59:59", "no Z, no zero fraction");
-    assert_eq!((m["algorithm"].clone(), m["bit_length"].clone(), m["mode"].clone()), (json!("aes"), json!(256), json!("cbc")));
+    assert_eq!(
+        (m["algorithm"].clone(), m["bit_length"].clone(), m["mode"].clone()),
+        (json!("aes"), json!(256), json!("cbc"))
+    );
     assert_eq!(m["secret_type"], "symmetric");
     assert_eq!(m["content_types"], json!({"default": "application/octet-stream"}));
     let p = c.payload(&aes_ref, Some("application/octet-stream")).await.expect(200);
@@ -103,7 +115,11 @@ both_backends!(one_step_create_and_metadata, |backend| async move {
     assert!(m.get("content_types").is_none(), "no content_types without a payload: {m}");
 
     // Strings are stripped, as Barbican strips every string of a body.
-    let r = create(&c, json!({"name": "  padded  ", "payload": "  padded payload \n", "payload_content_type": "text/plain"})).await;
+    let r = create(
+        &c,
+        json!({"name": "  padded  ", "payload": "  padded payload \n", "payload_content_type": "text/plain"}),
+    )
+    .await;
     assert_eq!(c.get(&r).await.expect(200).json()["name"], "padded");
     assert_eq!(c.payload(&r, Some("text/plain")).await.expect(200).text(), "padded payload");
 
@@ -176,7 +192,9 @@ both_backends!(payload_accept_negotiation, |backend| async move {
         json!({"payload": B64.encode([0xff, 0xfe, 0x00, 0x80]), "payload_content_type": "application/octet-stream", "payload_content_encoding": "base64"}),
     )
     .await;
-    c.payload(&bin, Some("text/plain")).await.expect_error(406, "Secret payload retrieval issue seen - Wrong payload content-type.");
+    c.payload(&bin, Some("text/plain"))
+        .await
+        .expect_error(406, "Secret payload retrieval issue seen - Wrong payload content-type.");
     let r = c.payload(&bin, Some("*/*")).await.expect(200);
     assert_eq!(r.header("content-type").as_deref(), Some("application/octet-stream"));
     assert_eq!(r.bytes, [0xff, 0xfe, 0x00, 0x80]);
@@ -212,7 +230,9 @@ both_backends!(two_step_create_with_put, |backend| async move {
     assert!(m.get("content_types").is_none(), "{m}");
     assert_eq!(m["created"], m["updated"]);
     c.payload(&r, Some("text/plain")).await.expect_error(404, "Not Found. Sorry but your secret has no payload.");
-    c.send(Method::GET, &r, None, &[("Accept", "text/plain")]).await.expect_error(404, "Not Found. Sorry but your secret has no payload.");
+    c.send(Method::GET, &r, None, &[("Accept", "text/plain")])
+        .await
+        .expect_error(404, "Not Found. Sorry but your secret has no payload.");
 
     // text/plain PUT: 204, no body.
     let put = put_raw(&c, &r, b"two-step payload", &[("Content-Type", "text/plain")]).await.expect(204);
@@ -224,7 +244,9 @@ both_backends!(two_step_create_with_put, |backend| async move {
     assert_ne!(m2["updated"], m["updated"], "a PUT updates the secret");
 
     // A second PUT is refused and changes nothing.
-    put_raw(&c, &r, b"again", &[("Content-Type", "text/plain")]).await.expect_error(409, "Secret already has data, cannot modify it.");
+    put_raw(&c, &r, b"again", &[("Content-Type", "text/plain")])
+        .await
+        .expect_error(409, "Secret already has data, cannot modify it.");
     put_raw(&c, &r, b"again", &[("Content-Type", "application/octet-stream")])
         .await
         .expect_error(409, "Secret already has data, cannot modify it.");
@@ -239,9 +261,14 @@ both_backends!(two_step_create_with_put, |backend| async move {
 
     // octet-stream with Content-Encoding: base64 is decoded.
     let r = create(&c, json!({"name": "b64"})).await;
-    put_raw(&c, &r, B64.encode(&raw).as_bytes(), &[("Content-Type", "application/octet-stream"), ("Content-Encoding", "base64")])
-        .await
-        .expect(204);
+    put_raw(
+        &c,
+        &r,
+        B64.encode(&raw).as_bytes(),
+        &[("Content-Type", "application/octet-stream"), ("Content-Encoding", "base64")],
+    )
+    .await
+    .expect(204);
     assert_eq!(c.payload(&r, Some("application/octet-stream")).await.expect(200).bytes, raw);
 
     // A content type with parameters is accepted (Barbican ignores parameters here).
@@ -251,7 +278,8 @@ both_backends!(two_step_create_with_put, |backend| async move {
 
     // Refusals leave the secret without a payload.
     let r = create(&c, json!({"name": "refused"})).await;
-    let expected_415 = "Unexpected content type. Expected content types are: ['application/octet-stream', 'text/plain']";
+    let expected_415 =
+        "Unexpected content type. Expected content types are: ['application/octet-stream', 'text/plain']";
     put_raw(&c, &r, b"x", &[("Content-Type", "application/json")]).await.expect_error(415, expected_415);
     put_raw(&c, &r, b"x", &[]).await.expect_error(415, expected_415);
     put_raw(&c, &r, b"", &[("Content-Type", "text/plain")])
@@ -262,7 +290,10 @@ both_backends!(two_step_create_with_put, |backend| async move {
         .expect_error(413, "Secret update issue seen - Provided information too large to process.");
     put_raw(&c, &r, b"x", &[("Content-Type", "application/octet-stream"), ("Content-Encoding", "gzip")])
         .await
-        .expect_error(400, "Secret update issue seen - Text-based binary secret payloads must specify a content-encoding of 'base64'.");
+        .expect_error(
+            400,
+            "Secret update issue seen - Text-based binary secret payloads must specify a content-encoding of 'base64'.",
+        );
     c.payload(&r, None).await.expect_error(404, "Not Found. Sorry but your secret has no payload.");
     assert!(c.get(&r).await.expect(200).json().get("content_types").is_none());
     // ...and the secret still takes its payload afterwards; exactly 20000 bytes is allowed.
@@ -281,8 +312,10 @@ both_backends!(list_paging_filters_and_sort, |backend| async move {
     // 12 secrets, created in order s00..s11.
     let mut refs = Vec::new();
     for i in 0..12 {
-        let (alg, bits, mode, ty) = if i % 3 == 0 { ("aes", 256, "cbc", "symmetric") } else { ("rsa", 2048, "ecb", "opaque") };
-        let mut body = json!({"name": format!("s{i:02}"), "algorithm": alg, "bit_length": bits, "mode": mode, "secret_type": ty});
+        let (alg, bits, mode, ty) =
+            if i % 3 == 0 { ("aes", 256, "cbc", "symmetric") } else { ("rsa", 2048, "ecb", "opaque") };
+        let mut body =
+            json!({"name": format!("s{i:02}"), "algorithm": alg, "bit_length": bits, "mode": mode, "secret_type": ty});
         if i == 5 {
             body["expiration"] = json!("2099-01-01T00:00:00");
         }
@@ -300,7 +333,8 @@ both_backends!(list_paging_filters_and_sort, |backend| async move {
     assert_eq!(item["secret_ref"], refs[0].as_str());
 
     // From 1.1 every item has consumers, placed as Barbican places them.
-    let l = c.with_header("OpenStack-API-Version", "key-manager 1.2").get("/v1/secrets?limit=1").await.expect(200).json();
+    let l =
+        c.with_header("OpenStack-API-Version", "key-manager 1.2").get("/v1/secrets?limit=1").await.expect(200).json();
     let mut expected: Vec<&str> = METADATA_KEYS.iter().filter(|k| **k != "content_types").copied().collect();
     expected.insert(10, "consumers");
     assert_eq!(keys(&l["secrets"][0]), expected);
@@ -330,7 +364,10 @@ both_backends!(list_paging_filters_and_sort, |backend| async move {
     assert_eq!(l["next"], format!("{base}/v1/secrets?limit=10&offset=10"));
     // Barbican: `limit=0` is raised to 1; an empty limit is the default.
     let l = c.get("/v1/secrets?limit=0").await.expect(200).json();
-    assert_eq!((names(&l), l["next"].clone()), (vec!["s00".to_owned()], json!(format!("{base}/v1/secrets?limit=1&offset=1"))));
+    assert_eq!(
+        (names(&l), l["next"].clone()),
+        (vec!["s00".to_owned()], json!(format!("{base}/v1/secrets?limit=1&offset=1")))
+    );
     assert_eq!(names(&c.get("/v1/secrets?limit=").await.expect(200).json()).len(), 10);
 
     // Filters.
@@ -367,7 +404,8 @@ both_backends!(list_paging_filters_and_sort, |backend| async move {
 
     // Date filters, relative to the stored timestamps.
     let all = c.get("/v1/secrets?limit=100").await.expect(200).json();
-    let created: Vec<String> = all["secrets"].as_array().unwrap().iter().map(|s| s["created"].as_str().unwrap().to_owned()).collect();
+    let created: Vec<String> =
+        all["secrets"].as_array().unwrap().iter().map(|s| s["created"].as_str().unwrap().to_owned()).collect();
     let l = c.get(&format!("/v1/secrets?created=gt:{}&limit=100", created[9])).await.expect(200).json();
     assert_eq!(names(&l), ["s10", "s11"]);
     let l = c.get(&format!("/v1/secrets?created=lt:{}&limit=100", created[2])).await.expect(200).json();
@@ -416,7 +454,12 @@ both_backends!(list_sort_with_missing_values, |backend| async move {
         let c = c.clone();
         async move {
             let l = c.get(&format!("/v1/secrets?sort={q}")).await.expect(200).json();
-            l["secrets"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap_or("-").to_owned()).collect::<Vec<_>>()
+            l["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap_or("-").to_owned())
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(order("name").await, ["-", "B", "a", "b"]);

@@ -73,7 +73,11 @@ async fn rotate(config: Config, new_key_file: Option<PathBuf>) -> anyhow::Result
     match finish {
         Some((staged, path)) => {
             std::fs::rename(&staged, &path).with_context(|| {
-                format!("KEKs are re-wrapped, but moving {} over {} failed: move it by hand", staged.display(), path.display())
+                format!(
+                    "KEKs are re-wrapped, but moving {} over {} failed: move it by hand",
+                    staged.display(),
+                    path.display()
+                )
             })?;
             eprintln!("re-wrapped {n} project KEK(s); the development key at {} is replaced", path.display());
         }

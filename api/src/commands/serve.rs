@@ -7,7 +7,8 @@ use tokio::net::TcpListener;
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
     let state = portcullis_api::startup::build_state(config).await?;
-    let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot bind {bind} (bind / PORTCULLIS_BIND)"))?;
+    let listener =
+        TcpListener::bind(bind).await.with_context(|| format!("cannot bind {bind} (bind / PORTCULLIS_BIND)"))?;
     tracing::info!(address = %listener.local_addr()?, "portcullis listening");
     let db = state.db.clone();
     portcullis_api::serve(listener, state, shutdown_signal()).await?;

@@ -34,7 +34,13 @@ mod tests {
     fn only_canonical_v4_ids() {
         let id = Uuid::new_v4();
         assert_eq!(parse_id(&id.to_string(), "secret").unwrap(), id);
-        for bad in [id.to_string().to_uppercase(), id.simple().to_string(), format!("{{{id}}}"), Uuid::nil().to_string(), "x".into()] {
+        for bad in [
+            id.to_string().to_uppercase(),
+            id.simple().to_string(),
+            format!("{{{id}}}"),
+            Uuid::nil().to_string(),
+            "x".into(),
+        ] {
             assert!(parse_id(&bad, "secret").is_err(), "{bad}");
         }
     }

@@ -22,10 +22,19 @@ pub fn page_from(params: &[(String, String)]) -> Page {
 /// Adds `next`, `previous` and `total` to a list body whose items sit under `items_key`.
 /// `extra_query` (from [`nav_query`], or empty) is appended to both links. An empty page gets
 /// no links, even past the end, as in Barbican.
-pub fn add_nav(body: &mut Map<String, Value>, items_key: &str, hrefs: &Hrefs, collection: &str, extra_query: &str, page: Page, total: i64) {
+pub fn add_nav(
+    body: &mut Map<String, Value>,
+    items_key: &str,
+    hrefs: &Hrefs,
+    collection: &str,
+    extra_query: &str,
+    page: Page,
+    total: i64,
+) {
     let empty = body.get(items_key).and_then(Value::as_array).is_none_or(|items| items.is_empty());
     if !empty {
-        let link = |offset: i64| hrefs.url(&format!("v1/{collection}?limit={}&offset={offset}{extra_query}", page.limit));
+        let link =
+            |offset: i64| hrefs.url(&format!("v1/{collection}?limit={}&offset={offset}{extra_query}", page.limit));
         if page.offset > 0 {
             body.insert("previous".into(), link((page.offset - page.limit).max(0)).into());
         }
@@ -89,7 +98,10 @@ mod tests {
 
     #[test]
     fn nav_query_as_python_urlencode() {
-        assert_eq!(nav_query(&p(&[("limit", "1"), ("sort", "name:desc"), ("name", "a b")])), "&sort=name%3Adesc&name=a+b");
+        assert_eq!(
+            nav_query(&p(&[("limit", "1"), ("sort", "name:desc"), ("name", "a b")])),
+            "&sort=name%3Adesc&name=a+b"
+        );
         assert_eq!(nav_query(&p(&[("offset", "3")])), "");
     }
 

@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 use super::validate::{self, CONSUMER};
 use super::view::{ConsumerView, container_view};
 use crate::context::{Caller, Hrefs};
-use crate::controllers::parse_id;
 use crate::controllers::paging::{add_nav, page_from};
+use crate::controllers::parse_id;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -55,7 +55,8 @@ pub async fn show(
     let mut conn = app.db.acquire().await?;
     let container = super::load(&mut conn, &caller, &id).await?;
     let consumer_id = parse_id(&consumer_id, "consumer")?;
-    let consumer = containers::find_consumer(&mut conn, container.id, consumer_id).await?.ok_or_else(consumer_not_found)?;
+    let consumer =
+        containers::find_consumer(&mut conn, container.id, consumer_id).await?.ok_or_else(consumer_not_found)?;
     Ok(Json(ConsumerView::new(&consumer)))
 }
 
@@ -72,11 +73,18 @@ pub async fn add(
 
     let mut tx = app.db.begin().await?;
     let container = super::lock(&mut tx, &caller, container.id).await?;
-    let outcome =
-        containers::upsert_consumer(&mut tx, container.id, &caller.project_id, &consumer.name, &consumer.url, Timestamp::now())
-            .await?;
+    let outcome = containers::upsert_consumer(
+        &mut tx,
+        container.id,
+        &caller.project_id,
+        &consumer.name,
+        &consumer.url,
+        Timestamp::now(),
+    )
+    .await?;
     // Re-read: a new consumer has changed the container's `updated`.
-    let container = containers::find(&mut tx, &caller.project_id, container.id).await?.ok_or_else(super::container_not_found)?;
+    let container =
+        containers::find(&mut tx, &caller.project_id, container.id).await?.ok_or_else(super::container_not_found)?;
     let view = container_view(&mut tx, &hrefs, &container).await?;
     tx.commit().await?;
     if outcome != ConsumerUpsert::Unchanged {
@@ -100,7 +108,8 @@ pub async fn remove(
 
     let mut tx = app.db.begin().await?;
     let container = super::lock(&mut tx, &caller, container.id).await?;
-    if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await? {
+    if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await?
+    {
         return Err(consumer_not_found());
     }
     let view = container_view(&mut tx, &hrefs, &container).await?;

@@ -60,5 +60,10 @@ pub async fn create(
     tracing::info!(container_id = %container.id, "container created");
 
     let container_ref = hrefs.container(&container.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, container_ref.clone())], Json(json!({"container_ref": container_ref}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, container_ref.clone())],
+        Json(json!({"container_ref": container_ref})),
+    )
+        .into_response())
 }

@@ -8,7 +8,12 @@ use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-pub async fn show(State(app): State<AppState>, caller: Caller, hrefs: Hrefs, Path(id): Path<String>) -> ApiResult<Json<ContainerView>> {
+pub async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContainerView>> {
     let mut conn = app.db.acquire().await?;
     let container = super::load(&mut conn, &caller, &id).await?;
     Ok(Json(container_view(&mut conn, &hrefs, &container).await?))

@@ -21,7 +21,8 @@ pub async fn list(
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    let last = |k: &str| params.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let last =
+        |k: &str| params.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let filter = ContainerFilter { name: last("name"), kind: last("type") };
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;

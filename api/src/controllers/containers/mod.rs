@@ -58,7 +58,12 @@ pub async fn lock(c: &mut impl AsConn, caller: &Caller, id: Uuid) -> ApiResult<C
 /// `require_json`, a `Content-Type` other than `application/json` is 415 first; some Barbican
 /// routes (`DELETE .../secrets`) accept any. Sub-resource handlers call this after the container
 /// lookup, so an unknown container is 404 whatever the body, as in Barbican.
-pub async fn read_body(req: Request, limit: usize, schema: &'static str, require_json: bool) -> ApiResult<Map<String, Value>> {
+pub async fn read_body(
+    req: Request,
+    limit: usize,
+    schema: &'static str,
+    require_json: bool,
+) -> ApiResult<Map<String, Value>> {
     if require_json {
         return parse_object(req, limit, schema).await;
     }

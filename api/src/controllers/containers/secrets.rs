@@ -56,11 +56,21 @@ pub async fn add(
     tracing::info!(container_id = %container.id, secret_id = %secret.id, "secret added to container");
 
     let container_ref = hrefs.container(&container.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, container_ref.clone())], Json(json!({"container_ref": container_ref}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, container_ref.clone())],
+        Json(json!({"container_ref": container_ref})),
+    )
+        .into_response())
 }
 
 /// Barbican reads this body whatever its `Content-Type`.
-pub async fn remove(State(app): State<AppState>, caller: Caller, Path(id): Path<String>, req: Request) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<StatusCode> {
     let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
     let body = super::read_body(req, app.config.max_request_bytes, CONTAINER_SECRET, false).await?;
     let link = validate::container_secret(&body)?;

@@ -83,7 +83,15 @@ impl Violations {
 
 /// The string checks of one property: `{"type": "string" | ["string", "null"], "maxLength",
 /// "minLength"}`, in that keyword order.
-fn check_string(v: &mut Violations, path: Vec<Step>, property: &'static str, value: &Value, nullable: bool, min: usize, max: usize) {
+fn check_string(
+    v: &mut Violations,
+    path: Vec<Step>,
+    property: &'static str,
+    value: &Value,
+    nullable: bool,
+    min: usize,
+    max: usize,
+) {
     match value {
         Value::String(s) => {
             let len = s.chars().count();
@@ -119,9 +127,11 @@ pub fn new_container(body: &Map<String, Value>) -> ApiResult<NewContainer> {
         match kind {
             Value::String(s) if CONTAINER_TYPES.contains(&s.as_str()) => {}
             // A non-string fails `type` first; only a string can be reported as off the enum.
-            Value::String(_) => {
-                v.add(vec![Step::Key("type")], format!("{} is not one of {}", py_repr(kind), py_list(CONTAINER_TYPES)), "type")
-            }
+            Value::String(_) => v.add(
+                vec![Step::Key("type")],
+                format!("{} is not one of {}", py_repr(kind), py_list(CONTAINER_TYPES)),
+                "type",
+            ),
             other => v.add(vec![Step::Key("type")], format!("{} is not of type 'string'", py_repr(other)), "type"),
         }
     }
@@ -144,7 +154,11 @@ pub fn new_container(body: &Map<String, Value>) -> ApiResult<NewContainer> {
                     }
                 }
             }
-            other => v.add(vec![Step::Key("secret_refs")], format!("{} is not of type 'array'", py_repr(other)), "secret_refs"),
+            other => v.add(
+                vec![Step::Key("secret_refs")],
+                format!("{} is not of type 'array'", py_repr(other)),
+                "secret_refs",
+            ),
         }
     }
     required(&mut v, body, &["type"], Vec::new(), "None");
@@ -166,7 +180,10 @@ pub fn new_container(body: &Map<String, Value>) -> ApiResult<NewContainer> {
         };
         names.insert(name);
         ids.insert(secret_id_of(secret_ref));
-        refs.push(RefIn { name: item.get("name").and_then(Value::as_str).map(str::to_owned), secret_ref: secret_ref.to_owned() });
+        refs.push(RefIn {
+            name: item.get("name").and_then(Value::as_str).map(str::to_owned),
+            secret_ref: secret_ref.to_owned(),
+        });
     }
     if refs.is_empty() {
         return Ok(NewContainer { name, kind, refs });
@@ -273,8 +290,14 @@ mod tests {
         // Missing `type` (the whole object) outranks property errors.
         assert_eq!(container(json!({"name": 1})), "'type' is a required property @None");
         // Siblings: the greatest path wins.
-        assert_eq!(container(json!({"name": 1, "type": "x"})), "'x' is not one of ['generic', 'rsa', 'certificate'] @type");
-        assert_eq!(container(json!({"name": 1, "type": "generic", "secret_refs": 2})), "2 is not of type 'array' @secret_refs");
+        assert_eq!(
+            container(json!({"name": 1, "type": "x"})),
+            "'x' is not one of ['generic', 'rsa', 'certificate'] @type"
+        );
+        assert_eq!(
+            container(json!({"name": 1, "type": "generic", "secret_refs": 2})),
+            "2 is not of type 'array' @secret_refs"
+        );
         assert_eq!(container(json!({"type": 1})), "1 is not of type 'string' @type");
         assert_eq!(container(json!({"type": "generic", "name": 7})), "7 is not of type 'string', 'null' @name");
         // Item errors: shallower first, then the later item.
@@ -282,21 +305,31 @@ mod tests {
             container(json!({"type": "generic", "secret_refs": [{"name": 1}, "x"]})),
             "'x' is not of type 'object' @secret_refs"
         );
-        assert_eq!(container(json!({"type": "generic", "secret_refs": [{"name": 1}]})), "'secret_ref' is a required property @secret_refs");
-        assert_eq!(container(json!({"type": "generic", "secret_refs": [{"secret_ref": "  "}]})), "'' should be non-empty @secret_refs");
+        assert_eq!(
+            container(json!({"type": "generic", "secret_refs": [{"name": 1}]})),
+            "'secret_ref' is a required property @secret_refs"
+        );
+        assert_eq!(
+            container(json!({"type": "generic", "secret_refs": [{"secret_ref": "  "}]})),
+            "'' should be non-empty @secret_refs"
+        );
     }
 
     #[test]
     fn reference_rules() {
         let r = "http://h/v1/secrets/";
         assert_eq!(
-            container(json!({"type": "generic", "secret_refs": [{"secret_ref": format!("{r}a")}, {"secret_ref": format!("{r}b")}]})),
+            container(
+                json!({"type": "generic", "secret_refs": [{"secret_ref": format!("{r}a")}, {"secret_ref": format!("{r}b")}]})
+            ),
             "Duplicate reference names are not allowed @secret_refs"
         );
         // A missing name ('') and a null one (None) are different names.
         assert!(container(json!({"type": "generic", "secret_refs": [{"secret_ref": format!("{r}a")}, {"name": null, "secret_ref": format!("{r}b")}]})).starts_with("Ok"));
         assert_eq!(
-            container(json!({"type": "generic", "secret_refs": [{"name": "x", "secret_ref": format!("{r}a/")}, {"name": "y", "secret_ref": "a"}]})),
+            container(
+                json!({"type": "generic", "secret_refs": [{"name": "x", "secret_ref": format!("{r}a/")}, {"name": "y", "secret_ref": "a"}]})
+            ),
             "Duplicate secret ids are not allowed @secret_refs"
         );
         assert_eq!(

@@ -6,10 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::{Timestamp, secret_metadata};
 
-use crate::controllers::path::SecretPath;
 use super::validate::{self, MetadatumSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use portcullis_store::secret_metadata;
 
-use crate::controllers::path::SecretPath;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::state::AppState;

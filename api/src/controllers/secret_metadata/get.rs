@@ -5,8 +5,8 @@ use axum::extract::State;
 use portcullis_store::secret_metadata;
 use serde_json::Value;
 
-use crate::controllers::path::SecretPath;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::state::AppState;

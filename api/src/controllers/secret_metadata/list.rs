@@ -5,13 +5,17 @@ use axum::extract::State;
 use portcullis_store::secret_metadata;
 use serde_json::{Map, Value, json};
 
-use crate::controllers::path::SecretPath;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-pub async fn list(State(app): State<AppState>, caller: Caller, SecretPath(id): SecretPath<String>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    SecretPath(id): SecretPath<String>,
+) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
     let secret = secrets::load(&mut conn, &caller, &id).await?;
     let pairs: Map<String, Value> =

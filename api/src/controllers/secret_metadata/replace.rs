@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use portcullis_store::{Timestamp, secret_metadata};
 use serde_json::{Value, json};
 
-use crate::controllers::path::SecretPath;
 use super::validate::{self, MetadataSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::state::AppState;

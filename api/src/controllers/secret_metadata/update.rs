@@ -7,10 +7,10 @@ use axum::extract::State;
 use portcullis_store::{Timestamp, secret_metadata};
 use serde_json::Value;
 
-use crate::controllers::path::SecretPath;
 use super::validate::{self, MetadatumSchema};
 use crate::body::JsonBody;
 use crate::context::Caller;
+use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

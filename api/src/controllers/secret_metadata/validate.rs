@@ -121,9 +121,15 @@ mod tests {
         let err = |v: Value| message(metadata(obj(v)).unwrap_err());
         assert_eq!(err(json!({})), "'metadata' is a required property | metadata");
         assert_eq!(err(json!({"metadata": " x "})), "'x' is not of type 'object' | metadata");
-        assert_eq!(err(json!({"metadata": {"ok": 1, "bad key": "x"}})), "Invalid Metadata. Keys and Values must be Strings.");
+        assert_eq!(
+            err(json!({"metadata": {"ok": 1, "bad key": "x"}})),
+            "Invalid Metadata. Keys and Values must be Strings."
+        );
         assert_eq!(err(json!({"metadata": {"bad key": 1}})), "Invalid Key. Key must be URL safe.");
-        assert_eq!(err(json!({"metadata": {"k": "v".repeat(256)}})), format!("'{}' is too long | metadata", "v".repeat(256)));
+        assert_eq!(
+            err(json!({"metadata": {"k": "v".repeat(256)}})),
+            format!("'{}' is too long | metadata", "v".repeat(256))
+        );
     }
 
     #[test]
@@ -133,8 +139,14 @@ mod tests {
         assert_eq!(err(json!({"key": 1})), "'value' is a required property | value");
         assert_eq!(err(json!({"value": 1})), "1 is not of type 'string' | value");
         assert_eq!(err(json!({"value": "v"})), "'key' is a required property | key");
-        assert_eq!(err(json!({"key": 1, "value": "v", "x": 1})), "Additional properties are not allowed ('x' was unexpected) | None");
+        assert_eq!(
+            err(json!({"key": 1, "value": "v", "x": 1})),
+            "Additional properties are not allowed ('x' was unexpected) | None"
+        );
         assert_eq!(err(json!({"key": "a b", "value": "v"})), "Invalid Key. Key must be URL safe.");
-        assert_eq!(metadatum(obj(json!({"key": " Shape ", "value": " round "}))).unwrap(), ("shape".into(), "round".into()));
+        assert_eq!(
+            metadatum(obj(json!({"key": " Shape ", "value": " round "}))).unwrap(),
+            ("shape".into(), "round".into())
+        );
     }
 }
