@@ -2,6 +2,7 @@
 //! [`crate::router`].
 
 pub mod containers;
+pub mod orders;
 pub mod paging;
 pub mod path;
 pub mod secret_consumers;

@@ -11,6 +11,27 @@ use crate::schema::Fields;
 
 pub const SCHEMA: &str = "Secret";
 
+/// Which object the `Secret` schema checks. Barbican validates an order's `meta` with the same
+/// validator, named `Secret' within 'Order` in messages (so they read `schema 'Secret' within
+/// 'Order'`), and there a `payload_content_type` needs no payload: it only has to be supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSchema {
+    /// A `POST /v1/secrets` body.
+    Secret,
+    /// The `meta` of a `key` or `asymmetric` order.
+    OrderMeta,
+}
+
+impl SecretSchema {
+    /// The schema name Barbican's messages give.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Secret => SCHEMA,
+            Self::OrderMeta => "Secret' within 'Order",
+        }
+    }
+}
+
 pub const SECRET_TYPES: &[&str] = &["symmetric", "passphrase", "private", "public", "certificate", "opaque"];
 
 /// Content types a one-step `POST /v1/secrets` accepts, as Barbican lists them.
@@ -74,7 +95,18 @@ pub struct NewSecret {
 
 /// Validates a create-secret body against the `Secret` schema and the payload rules.
 pub fn new_secret(obj: &Map<String, Value>, max_secret_bytes: usize, now: Timestamp) -> ApiResult<NewSecret> {
-    let f = Fields::new(SCHEMA, obj);
+    validate_secret(obj, SecretSchema::Secret, max_secret_bytes, now)
+}
+
+/// Validates `obj` against the `Secret` schema and the payload rules, as a secret body or as an
+/// order's `meta` (see [`SecretSchema`]).
+pub fn validate_secret(
+    obj: &Map<String, Value>,
+    schema: SecretSchema,
+    max_secret_bytes: usize,
+    now: Timestamp,
+) -> ApiResult<NewSecret> {
+    let f = Fields::new(schema.name(), obj);
     // Types as in Barbican's schema: only `name` and `payload_content_type` may be null.
     let name = f.string("name", 255, true)?.map(|n| n.trim().to_owned());
     let algorithm = f.string("algorithm", 255, false)?;
@@ -95,7 +127,17 @@ pub fn new_secret(obj: &Map<String, Value>, max_secret_bytes: usize, now: Timest
     let payload = match raw_payload {
         None => {
             if obj.contains_key("payload_content_type") {
-                return Err(f.err("payload must be provided when payload_content_type is specified", "payload"));
+                match schema {
+                    SecretSchema::Secret => {
+                        return Err(f.err("payload must be provided when payload_content_type is specified", "payload"));
+                    }
+                    // An order's meta: a non-empty content type only has to be a supported one.
+                    SecretSchema::OrderMeta => {
+                        if let Some(ct) = content_type.as_deref().filter(|ct| !ct.is_empty()) {
+                            PayloadKind::from_content_type(ct).ok_or_else(|| unsupported_content_type(&f))?;
+                        }
+                    }
+                }
             }
             None
         }
@@ -129,12 +171,7 @@ fn payload(
             f.err("If 'payload' is supplied, 'payload_content_type' must also be supplied.", "payload_content_type")
         );
     };
-    let kind = PayloadKind::from_content_type(ct).ok_or_else(|| {
-        f.err(
-            format!("payload_content_type is not one of {}", crate::schema::py_list(PAYLOAD_CONTENT_TYPES)),
-            "payload_content_type",
-        )
-    })?;
+    let kind = PayloadKind::from_content_type(ct).ok_or_else(|| unsupported_content_type(f))?;
     match (kind, encoding.map(str::to_ascii_lowercase).as_deref()) {
         (PayloadKind::Text, None) | (PayloadKind::Binary(_), Some("base64")) => {}
         (PayloadKind::Text, Some(_)) => {
@@ -161,6 +198,13 @@ fn payload(
         }
     };
     Ok(PlainPayload { bytes, kind })
+}
+
+fn unsupported_content_type(f: &Fields<'_>) -> ApiError {
+    f.err(
+        format!("payload_content_type is not one of {}", crate::schema::py_list(PAYLOAD_CONTENT_TYPES)),
+        "payload_content_type",
+    )
 }
 
 /// Decodes base64 as leniently as Python's `b64decode` (Barbican's decoder): characters outside
