@@ -1,0 +1,119 @@
+//! Typed jobs and enqueueing them on the caller's transaction.
+
+use std::time::{Duration, SystemTime};
+
+use apalis::prelude::{TaskBuilder, TaskId};
+use portcullis_store::db::Tx;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Connection;
+
+use crate::JobError;
+
+/// A kind of durable job: its payload is stored as JSON in the queue named [`Job::QUEUE`].
+///
+/// **Jobs carry ids only, never secret material.** The payload sits in plain JSON in the jobs
+/// table (and in its retained history for days); a handler re-reads whatever it needs, under the
+/// usual access rules, from the id it is given.
+pub trait Job: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The queue (apalis `job_type`) the job is stored under; one handler per queue.
+    const QUEUE: &'static str;
+}
+
+/// How a job is enqueued.
+#[derive(Debug, Clone)]
+pub struct EnqueueOptions {
+    /// Not before this time (default: now). Stored with one-second precision.
+    pub run_at: Option<SystemTime>,
+    /// At most one job per (queue, key) ever exists: a second enqueue with the same key is a
+    /// no-op, so a step that is delivered twice still enqueues its follow-up once.
+    pub idempotency_key: Option<String>,
+    /// Deliveries before the job counts as exhausted (at least 1).
+    pub max_attempts: u32,
+}
+
+impl Default for EnqueueOptions {
+    fn default() -> Self {
+        Self { run_at: None, idempotency_key: None, max_attempts: 8 }
+    }
+}
+
+impl EnqueueOptions {
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    pub fn run_after(mut self, delay: Duration) -> Self {
+        self.run_at = Some(SystemTime::now() + delay);
+        self
+    }
+
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+}
+
+/// What [`enqueue`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new job row with this id (visible to workers once the transaction commits).
+    New(String),
+    /// A job with the same idempotency key already exists in this queue; nothing was added.
+    Duplicate,
+}
+
+/// Adds `job` to its queue inside the caller's transaction: if `tx` rolls back, the job never
+/// existed; once it commits, workers see it.
+pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Result<Enqueued, JobError> {
+    let payload = serde_json::to_vec(job)?;
+    // Our own id (a ULID, which apalis's row decoder requires) so we can tell "inserted" from
+    // "skipped by the idempotency key" afterwards.
+    let id = ulid::Ulid::generate().to_string();
+    let mut builder = TaskBuilder::new(payload)
+        .task_id(TaskId::from_string(id.clone()))
+        .max_attempts(opts.max_attempts.max(1) as usize);
+    if let Some(at) = opts.run_at {
+        builder = builder.run_at_time(at);
+    }
+    if let Some(key) = &opts.idempotency_key {
+        builder = builder.idempotency_key(key);
+    }
+    let task = builder.build();
+
+    match tx {
+        Tx::Sqlite(t, _) => {
+            // apalis's SQLite insert is `ON CONFLICT (job_type, idempotency_key) DO NOTHING`.
+            apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task]).await.map_err(apalis_err)?;
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM Jobs WHERE id = $1").bind(&id).fetch_optional(&mut **t).await?;
+            Ok(if found.is_some() { Enqueued::New(id) } else { Enqueued::Duplicate })
+        }
+        Tx::Postgres(t) => {
+            // apalis's Postgres insert has no ON CONFLICT: a duplicate key raises a unique
+            // violation, which would abort the caller's whole transaction. A savepoint confines it.
+            let mut sp = t.begin().await?;
+            match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE, vec![task]).await {
+                Ok(()) => {
+                    sp.commit().await?;
+                    Ok(Enqueued::New(id))
+                }
+                Err(apalis_postgres::Error::Database(sqlx::Error::Database(e)))
+                    if e.constraint() == Some("idx_jobs_idempotency_key") =>
+                {
+                    sp.rollback().await?;
+                    Ok(Enqueued::Duplicate)
+                }
+                Err(e) => Err(JobError::Apalis(e.to_string())),
+            }
+        }
+    }
+}
+
+fn apalis_err(e: apalis_sqlite::Error) -> JobError {
+    match e {
+        apalis_sqlite::Error::Database(e) => JobError::Sqlx(e),
+        other => JobError::Apalis(other.to_string()),
+    }
+}
