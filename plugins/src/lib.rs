@@ -9,13 +9,17 @@
 //! - [`simple_crypto`]: the built-in plugin (ring's AES-256-GCM under a local master key).
 //! - [`master_key`]: loading, generating and writing master keys.
 //! - [`kek_cache`]: a bounded cache of unwrapped KEKs, zeroized on eviction.
+//! - [`keygen`]: key generation for orders ([`KeyGenerator`], [`KeyGenPlugin`]): AES/HMAC keys, and
+//!   RSA/EC/Ed25519 key pairs as PKCS#8 and SubjectPublicKeyInfo PEM.
 
 pub mod crypto;
 pub mod kek_cache;
+pub mod keygen;
 pub mod master_key;
 pub mod simple_crypto;
 
 pub use crypto::{CryptoPlugin, Kek, PluginError, kek_aad, payload_aad};
 pub use kek_cache::{CachedKek, KekCache};
+pub use keygen::{KeyGenError, KeyGenPlugin, KeyGenerator, KeyPair};
 pub use master_key::{MasterKey, MasterKeySource};
 pub use simple_crypto::SimpleCrypto;
