@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::containers::{self, Container};
-use portcullis_store::{Timestamp, secrets};
+use portcullis_store::Timestamp;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -34,10 +34,7 @@ pub async fn create(
     let mut links = Vec::with_capacity(new.refs.len());
     for r in &new.refs {
         // Any host is accepted (clients reach us by several names); the path must name a secret.
-        let found = match Hrefs::parse_ref(&r.secret_ref, "secrets") {
-            Some(id) => secrets::find(&mut tx, &caller.project_id, id, now).await?.map(|s| s.id),
-            None => None,
-        };
+        let found = super::referenced_secret(&mut tx, &caller, &r.secret_ref, now).await?.map(|s| s.id);
         let Some(secret_id) = found else {
             // Barbican formats the name with Python's str(): a missing name prints as None.
             let name = r.name.as_deref().unwrap_or("None");

@@ -69,3 +69,18 @@ pub async fn read_body(
     }
     json_object(&read_limited(req.into_body(), limit).await?, schema)
 }
+
+/// The live secret of the caller's project that `secret_ref` names, if any. A ref that is not a
+/// `.../secrets/<uuid>` URL names nothing (Barbican's host check is deliberately not applied:
+/// clients reach us under several names).
+pub async fn referenced_secret(
+    c: &mut impl AsConn,
+    caller: &Caller,
+    secret_ref: &str,
+    now: portcullis_store::Timestamp,
+) -> ApiResult<Option<portcullis_store::secrets::Secret>> {
+    match crate::context::Hrefs::parse_ref(secret_ref, "secrets") {
+        Some(id) => Ok(portcullis_store::secrets::find(c, &caller.project_id, id, now).await?),
+        None => Ok(None),
+    }
+}

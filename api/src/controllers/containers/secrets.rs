@@ -11,7 +11,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::containers;
-use portcullis_store::{Timestamp, secrets};
+use portcullis_store::Timestamp;
 use serde_json::json;
 
 use super::validate::{self, CONTAINER_SECRET};
@@ -40,11 +40,9 @@ pub async fn add(
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
     let container = super::lock(&mut tx, &caller, container.id).await?;
-    let secret = match Hrefs::parse_ref(&link.secret_ref, "secrets") {
-        Some(sid) => secrets::find(&mut tx, &caller.project_id, sid, now).await?,
-        None => None,
-    }
-    .ok_or_else(|| ApiError::NotFound("Secret provided doesn't exist.".into()))?;
+    let secret = super::referenced_secret(&mut tx, &caller, &link.secret_ref, now)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Secret provided doesn't exist.".into()))?;
     if !containers::add_secret(&mut tx, container.id, secret.id, link.name.as_deref(), now).await? {
         return Err(ApiError::Conflict(
             "Conflict. A secret with that name and ID is already stored in this container. \
@@ -78,11 +76,7 @@ pub async fn remove(
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
     let container = super::lock(&mut tx, &caller, container.id).await?;
-    let secret = match Hrefs::parse_ref(&link.secret_ref, "secrets") {
-        Some(sid) => secrets::find(&mut tx, &caller.project_id, sid, now).await?,
-        None => None,
-    };
-    let Some(secret) = secret else {
+    let Some(secret) = super::referenced_secret(&mut tx, &caller, &link.secret_ref, now).await? else {
         // Python's str() of a missing name is None.
         let name = link.name.as_deref().unwrap_or("None");
         return Err(ApiError::NotFound(format!("Secret '{name}' with reference '{}' doesn't exist.", link.secret_ref)));
