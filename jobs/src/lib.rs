@@ -19,8 +19,10 @@
 //! - `worker.rs`: [`Handler`], [`JobContext`], [`WorkerOptions`], [`start_workers`], worker names.
 //! - `table.rs`: our statements on apalis's jobs table (claim, finish, reschedule, prune).
 //! - `retention.rs`: pruning of finished jobs.
+//! - `orders/`: the `orders` queue: [`OrderTask`] and its handler [`ProcessTypeOrder`].
 
 mod job;
+mod orders;
 mod retention;
 mod retry;
 mod setup;
@@ -28,6 +30,7 @@ mod table;
 mod worker;
 
 pub use job::{EnqueueOptions, Enqueued, Job, enqueue};
+pub use orders::{OrderTask, ProcessTypeOrder};
 pub use retention::{RetentionOptions, prune_finished, spawn_retention};
 pub use retry::{Outcome, RetryPolicy};
 pub use setup::{APALIS_MIGRATIONS_TABLE, setup};

@@ -12,10 +12,12 @@
 //! - [`secret_metadata`]: a secret's user metadata (key/value pairs).
 //! - [`secret_consumers`]: services that declared they use a secret.
 //! - [`containers`]: `ContainerRepo` functions — containers, their secret links and consumers.
+//! - [`orders`]: `OrderRepo` functions — order rows and their guarded PENDING → ACTIVE/ERROR moves.
 
 pub mod containers;
 pub mod db;
 pub mod kek_hierarchy;
+pub mod orders;
 pub mod query;
 pub mod secret_consumers;
 pub mod secret_metadata;
