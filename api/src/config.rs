@@ -16,6 +16,11 @@
 //! | `kek_cache_size` | `PORTCULLIS_KEK_CACHE_SIZE` | 1024 |
 //! | `request_timeout_secs` | `PORTCULLIS_REQUEST_TIMEOUT_SECS` | 30 |
 //! | `log_format` | `PORTCULLIS_LOG_FORMAT` | `text` (`text` or `json`) |
+//! | `worker_concurrency` | `PORTCULLIS_WORKER_CONCURRENCY` | 4 (orders processed at once per process) |
+//! | `job_max_attempts` | `PORTCULLIS_JOB_MAX_ATTEMPTS` | 8 (deliveries before an order goes to ERROR) |
+//! | `job_retry_base_secs` | `PORTCULLIS_JOB_RETRY_BASE_SECS` | 5 (first retry delay; doubles, with jitter) |
+//! | `job_orphan_timeout_secs` | `PORTCULLIS_JOB_ORPHAN_TIMEOUT_SECS` | 30 (a dead worker's jobs move after this) |
+//! | `job_retention_days` | `PORTCULLIS_JOB_RETENTION_DAYS` | 7 (finished jobs are deleted after this) |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -59,6 +64,11 @@ pub struct Config {
     pub kek_cache_size: usize,
     pub request_timeout_secs: u64,
     pub log_format: LogFormat,
+    pub worker_concurrency: usize,
+    pub job_max_attempts: u32,
+    pub job_retry_base_secs: u64,
+    pub job_orphan_timeout_secs: u64,
+    pub job_retention_days: u64,
 }
 
 impl Default for Config {
@@ -76,6 +86,11 @@ impl Default for Config {
             kek_cache_size: 1024,
             request_timeout_secs: 30,
             log_format: LogFormat::Text,
+            worker_concurrency: 4,
+            job_max_attempts: 8,
+            job_retry_base_secs: 5,
+            job_orphan_timeout_secs: 30,
+            job_retention_days: 7,
         }
     }
 }
@@ -138,6 +153,17 @@ impl Config {
             return Err(ConfigError(
                 "request_timeout_secs (PORTCULLIS_REQUEST_TIMEOUT_SECS) must be at least 1".into(),
             ));
+        }
+        for (key, value) in [
+            ("worker_concurrency", self.worker_concurrency as u64),
+            ("job_max_attempts", u64::from(self.job_max_attempts)),
+            ("job_retry_base_secs", self.job_retry_base_secs),
+            ("job_orphan_timeout_secs", self.job_orphan_timeout_secs),
+            ("job_retention_days", self.job_retention_days),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{key} (PORTCULLIS_{}) must be at least 1", key.to_uppercase())));
+            }
         }
         Ok(())
     }

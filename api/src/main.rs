@@ -33,7 +33,7 @@ enum Command {
     Serve,
     /// Run the API only; jobs are left to `portcullis worker` processes.
     Api,
-    /// Run the job workers only (they process orders; see the orders issue).
+    /// Run the job workers only (they process orders) until SIGINT or SIGTERM.
     Worker,
     /// Apply database migrations and exit.
     Migrate,
@@ -72,7 +72,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve | Command::Api => commands::serve::run(config).await,
+            Command::Serve => commands::serve::run(config, true).await,
+            Command::Api => commands::serve::run(config, false).await,
             Command::Worker => commands::serve::worker(config).await,
             Command::Migrate => commands::migrate::run(config).await,
             Command::Keys(k) => commands::keys::run(config, k).await,

@@ -5,7 +5,7 @@ use axum::middleware::from_fn;
 use axum::routing::get;
 use axum::routing::post;
 
-use crate::controllers::containers;
+use crate::controllers::{containers, orders};
 use crate::controllers::{secret_consumers, secret_metadata};
 use crate::controllers::{secrets, versions};
 use crate::error::error_body;
@@ -50,6 +50,11 @@ pub fn router(state: AppState) -> Router {
                 .delete(secret_consumers::delete::delete),
         )
         .route("/v1/secrets/{id}/consumers/{consumer_id}", get(secret_consumers::get::show))
+        .route(
+            "/v1/orders",
+            get(orders::list::list).post(orders::create::create).put(orders::create::update_not_supported),
+        )
+        .route("/v1/orders/{id}", get(orders::get::show).delete(orders::delete::delete))
         .method_not_allowed_fallback(method_not_allowed)
         // Project scoping is decided before any /v1 handler runs.
         .route_layer(from_fn(require_caller));

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use portcullis_jobs::{RetentionOptions, RetryPolicy, WorkerOptions};
 use portcullis_plugins::{MasterKey, MasterKeySource, SimpleCrypto};
 use portcullis_store::{Db, KekHierarchy, PoolSettings, VaultError};
 
@@ -81,11 +83,32 @@ pub async fn open_keks(
     }
 }
 
+/// The order workers' settings from the configuration.
+pub fn worker_options(config: &Config) -> WorkerOptions {
+    let secs = Duration::from_secs;
+    WorkerOptions {
+        concurrency: config.worker_concurrency,
+        orphan_timeout: secs(config.job_orphan_timeout_secs),
+        retry: RetryPolicy { base: secs(config.job_retry_base_secs), ..RetryPolicy::default() },
+        ..WorkerOptions::default()
+    }
+}
+
+/// How long finished jobs are kept.
+pub fn retention_options(config: &Config) -> RetentionOptions {
+    RetentionOptions {
+        max_age: Duration::from_secs(config.job_retention_days * 24 * 3600),
+        ..RetentionOptions::default()
+    }
+}
+
 /// Everything the API needs, ready to serve.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = open_db(&config).await?;
     let (key, source) = load_master_key(&config)?;
     let keks = open_keks(&config, &db, &key, &source).await?;
+    // apalis's tables: every process enqueues (the API) or dequeues (workers) order jobs.
+    portcullis_jobs::setup(&db).await.context("cannot create the job queue tables")?;
     tracing::info!(backend = ?db.backend(), master_key = ?source, "storage ready");
-    Ok(AppState(Arc::new(App { config, db, keks })))
+    Ok(AppState(Arc::new(App { config, db, keks: Arc::new(keks) })))
 }

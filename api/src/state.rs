@@ -3,6 +3,8 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use portcullis_jobs::ProcessTypeOrder;
+use portcullis_plugins::KeyGenPlugin;
 use portcullis_store::{Db, KekHierarchy};
 
 use crate::config::Config;
@@ -11,8 +13,16 @@ use crate::config::Config;
 pub struct App {
     pub config: Config,
     pub db: Db,
-    /// Master key → project KEK → payload; also caches unwrapped KEKs.
-    pub keks: KekHierarchy,
+    /// Master key → project KEK → payload; also caches unwrapped KEKs. Shared with the order
+    /// workers of a `serve` process, so both use one KEK cache.
+    pub keks: Arc<KekHierarchy>,
+}
+
+impl App {
+    /// The handler of the `orders` queue, on this process's key hierarchy.
+    pub fn order_handler(&self) -> ProcessTypeOrder {
+        ProcessTypeOrder { keks: self.keks.clone(), keygen: Arc::new(KeyGenPlugin::new()) }
+    }
 }
 
 #[derive(Clone)]

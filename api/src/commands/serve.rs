@@ -1,26 +1,86 @@
-//! `portcullis serve` / `api`: bind, serve until SIGINT or SIGTERM, then drain in-flight requests.
+//! `portcullis serve` / `api` / `worker`: run the API, the order workers, or both, until SIGINT
+//! or SIGTERM; then drain in-flight requests and let jobs in hand finish (within the workers'
+//! grace period: an abandoned job is picked up again by another worker later).
 
 use anyhow::Context;
 use portcullis_api::config::Config;
+use portcullis_api::startup::{self, retention_options, worker_options};
+use portcullis_api::state::AppState;
+use portcullis_jobs::{OrderTask, WorkerSet};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// `serve` (`with_workers`) or `api`. Both run `portcullis_jobs::setup` (in `build_state`) so the
+/// API can enqueue even when only separate `worker` processes dequeue.
+pub async fn run(config: Config, with_workers: bool) -> anyhow::Result<()> {
     let bind = config.bind;
-    let state = portcullis_api::startup::build_state(config).await?;
+    let state = startup::build_state(config).await?;
     let listener =
         TcpListener::bind(bind).await.with_context(|| format!("cannot bind {bind} (bind / PORTCULLIS_BIND)"))?;
-    tracing::info!(address = %listener.local_addr()?, "portcullis listening");
+    // Dropping `stop` (on a signal, or when the server fails) stops the workers.
+    let (stop, stopped) = watch::channel(());
+    let jobs = with_workers.then(|| start_jobs(&state, &stopped));
+    tracing::info!(address = %listener.local_addr()?, workers = with_workers, "portcullis listening");
     let db = state.db.clone();
-    portcullis_api::serve(listener, state, shutdown_signal()).await?;
+    let served = portcullis_api::serve(listener, state, async move {
+        shutdown_signal().await;
+        drop(stop);
+    })
+    .await;
+    if let Some(jobs) = jobs {
+        jobs.join().await;
+    }
     db.close().await;
+    served?;
     tracing::info!("portcullis stopped");
     Ok(())
 }
 
-/// `portcullis worker`: orders and their job queues arrive with the orders issue; until then
-/// there is nothing for a worker process to run, and it says so instead of idling.
-pub async fn worker(_config: Config) -> anyhow::Result<()> {
-    anyhow::bail!("this build has no job queues yet: `portcullis worker` starts processing orders once orders exist")
+/// `portcullis worker`: the order workers (and job retention) only, until SIGINT or SIGTERM.
+pub async fn worker(config: Config) -> anyhow::Result<()> {
+    let state = startup::build_state(config).await?;
+    let (stop, stopped) = watch::channel(());
+    let jobs = start_jobs(&state, &stopped);
+    tracing::info!("portcullis worker running");
+    shutdown_signal().await;
+    drop(stop);
+    jobs.join().await;
+    state.db.close().await;
+    tracing::info!("portcullis worker stopped");
+    Ok(())
+}
+
+/// The background job machinery of one process.
+struct Jobs {
+    orders: WorkerSet,
+    retention: JoinHandle<()>,
+}
+
+impl Jobs {
+    async fn join(self) {
+        self.orders.join().await;
+        let _ = self.retention.await;
+    }
+}
+
+fn start_jobs(state: &AppState, stopped: &watch::Receiver<()>) -> Jobs {
+    let until_stopped = || {
+        let mut rx = stopped.clone();
+        async move {
+            // Resolves when the sender is dropped.
+            let _ = rx.changed().await;
+        }
+    };
+    let orders = portcullis_jobs::start_workers::<OrderTask, _>(
+        &state.db,
+        state.order_handler(),
+        worker_options(&state.config),
+        until_stopped(),
+    );
+    let retention =
+        portcullis_jobs::spawn_retention(state.db.clone(), retention_options(&state.config), until_stopped());
+    Jobs { orders, retention }
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -37,5 +97,5 @@ pub async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown requested: finishing in-flight requests");
+    tracing::info!("shutdown requested: finishing in-flight requests and jobs");
 }

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portcullis_store::containers::{self, Container};
 use portcullis_store::Timestamp;
+use portcullis_store::containers::{self, Container};
 use serde_json::json;
 use uuid::Uuid;
 

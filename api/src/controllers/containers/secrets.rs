@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portcullis_store::containers;
 use portcullis_store::Timestamp;
+use portcullis_store::containers;
 use serde_json::json;
 
 use super::validate::{self, CONTAINER_SECRET};

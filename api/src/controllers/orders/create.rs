@@ -1,0 +1,147 @@
+//! `POST /v1/orders`: validate, store the order PENDING and enqueue its job in one transaction
+//! (the job exists if and only if the order does), answer 202 with the order's ref.
+//!
+//! An asymmetric order's passphrase never reaches the order row or the job: it is stored here as a
+//! sealed `passphrase` secret of the project, which the order row names and the worker opens and
+//! then links into the rsa container as `private_key_passphrase`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_jobs::{EnqueueOptions, JobError, OrderTask};
+use portcullis_store::orders::{self, Order};
+use portcullis_store::secrets::{self, Secret};
+use portcullis_store::{Timestamp, Tx};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::validate::{self, OrderSpec, Passphrase, SCHEMA};
+use crate::body::{JsonBody, SchemaName};
+use crate::context::{Caller, Hrefs};
+use crate::error::{ApiError, ApiResult, error_body};
+use crate::state::{App, AppState};
+
+pub struct OrderSchema;
+impl SchemaName for OrderSchema {
+    const NAME: &'static str = SCHEMA;
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    JsonBody(body, _): JsonBody<OrderSchema>,
+) -> ApiResult<Response> {
+    let now = Timestamp::now();
+    let new = validate::new_order(&body, app.config.max_secret_bytes, now)?;
+    let (expiration, passphrase) = match &new.spec {
+        OrderSpec::Key(k) => (k.expiration, None),
+        OrderSpec::Asymmetric(a) => (a.expiration, a.passphrase.clone()),
+        // Validated, but nothing can issue certificates yet: the CA plugin (and the
+        // certificate branch of the worker) come next session.
+        OrderSpec::Certificate(_) => {
+            return Err(ApiError::BadRequest("Certificate orders are not available yet.".into()));
+        }
+    };
+    let mut meta = new.meta.clone();
+    meta.shift_remove("passphrase");
+    let id = Uuid::new_v4();
+    let mut order = Order {
+        id,
+        project_id: caller.project_id.clone(),
+        kind: new.kind().as_str().into(),
+        status: orders::PENDING.into(),
+        meta: serde_json::Value::Object(meta).to_string(),
+        sub_status: None,
+        sub_status_message: None,
+        secret_id: None,
+        container_id: None,
+        passphrase_secret_id: None,
+        error_status_code: None,
+        error_reason: None,
+        creator_id: caller.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+
+    let tx = match passphrase {
+        // Barbican accepts a truthy non-string passphrase and its worker fails the order; the
+        // outcome is known now, so the order is stored failed and no job is queued.
+        Some(Passphrase::NotText) => {
+            order.status = orders::ERROR.into();
+            order.error_status_code = Some("400".into());
+            order.error_reason = Some("Process TypeOrder issue seen - The passphrase must be a string..".into());
+            let mut tx = app.db.begin().await?;
+            orders::insert(&mut tx, &order).await?;
+            tx
+        }
+        Some(Passphrase::Text(p)) => {
+            let secret = passphrase_secret(&caller, expiration, now);
+            // Sealed before the transaction: KEK creation commits on its own.
+            let kek = app.keks.project_kek(&app.db, &caller.project_id).await?;
+            let sealed = app.keks.seal(&kek, &caller.project_id, secret.id, p.as_bytes())?;
+            order.passphrase_secret_id = Some(secret.id);
+            let mut tx = app.db.begin().await?;
+            secrets::insert(&mut tx, &secret).await?;
+            secrets::insert_payload(&mut tx, secret.id, kek.id, &sealed, now).await?;
+            insert_pending(&app, &mut tx, &order).await?;
+            tx
+        }
+        None => {
+            let mut tx = app.db.begin().await?;
+            insert_pending(&app, &mut tx, &order).await?;
+            tx
+        }
+    };
+    tx.commit().await?;
+    tracing::info!(order_id = %id, order_type = %order.kind, "order created");
+
+    let order_ref = hrefs.order(&id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, order_ref.clone())], Json(json!({"order_ref": order_ref})))
+        .into_response())
+}
+
+/// Inserts a PENDING order and its job.
+async fn insert_pending(app: &App, tx: &mut Tx, order: &Order) -> ApiResult<()> {
+    orders::insert(tx, order).await?;
+    let task = OrderTask { order_id: order.id, project_id: order.project_id.clone() };
+    // Keyed by the order: however often this runs, the order has one job.
+    let opts =
+        EnqueueOptions::default().max_attempts(app.config.job_max_attempts).idempotency_key(order.id.to_string());
+    portcullis_jobs::enqueue(tx, &task, opts).await.map_err(job_error)?;
+    Ok(())
+}
+
+fn job_error(e: JobError) -> ApiError {
+    match e {
+        JobError::Sqlx(e) => e.into(),
+        other => ApiError::Internal(anyhow::anyhow!("enqueueing an order job: {other}")),
+    }
+}
+
+/// The secret an asymmetric order's passphrase is kept in.
+fn passphrase_secret(caller: &Caller, expiration: Option<Timestamp>, now: Timestamp) -> Secret {
+    Secret {
+        id: Uuid::new_v4(),
+        project_id: caller.project_id.clone(),
+        name: None,
+        secret_type: "passphrase".into(),
+        algorithm: None,
+        bit_length: None,
+        mode: None,
+        expiration,
+        creator_id: caller.user_id.clone(),
+        status: "ACTIVE".into(),
+        content_type: Some("text/plain".into()),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// `PUT /v1/orders`: Barbican refuses order updates on the collection.
+pub async fn update_not_supported() -> Response {
+    let mut resp = error_body(StatusCode::METHOD_NOT_ALLOWED, "Order update is not supported.".into());
+    resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+    resp
+}
