@@ -132,11 +132,24 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     // LIKE filters match case-sensitively, as on Postgres.
                     .pragma("case_sensitive_like", "ON");
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(settings.max_connections.min(8))
-                    .acquire_timeout(settings.acquire_timeout)
-                    .connect_with(opts)
-                    .await?;
+                // Opening a connection switches the file to WAL, which SQLite refuses with
+                // "database is locked" (not waiting on busy_timeout) while another process
+                // holds its migration lock: processes started together retry for a while.
+                let mut attempt = 0;
+                let pool = loop {
+                    let opened = SqlitePoolOptions::new()
+                        .max_connections(settings.max_connections.min(8))
+                        .acquire_timeout(settings.acquire_timeout)
+                        .connect_with(opts.clone())
+                        .await;
+                    match opened {
+                        Err(sqlx::Error::Database(e)) if is_locked(e.as_ref()) && attempt < 100 => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        other => break other?,
+                    }
+                };
                 Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
             }
             other => Err(ConnectError::Scheme(other.to_owned())),
@@ -211,6 +224,11 @@ impl Db {
             }
         }
     }
+}
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), with or without extended code bits.
+fn is_locked(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 impl Tx {
