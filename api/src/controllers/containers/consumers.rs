@@ -67,12 +67,7 @@ pub async fn add(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
-    let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
-    let consumer = validate::consumer(&body)?;
-
-    let mut tx = app.db.begin().await?;
-    let container = super::lock(&mut tx, &caller, container.id).await?;
+    let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req).await?;
     let outcome = containers::upsert_consumer(
         &mut tx,
         container.id,
@@ -102,12 +97,7 @@ pub async fn remove(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
-    let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
-    let consumer = validate::consumer(&body)?;
-
-    let mut tx = app.db.begin().await?;
-    let container = super::lock(&mut tx, &caller, container.id).await?;
+    let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req).await?;
     if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await?
     {
         return Err(consumer_not_found());
@@ -116,4 +106,20 @@ pub async fn remove(
     tx.commit().await?;
     tracing::info!(container_id = %container.id, "container consumer removed");
     Ok(Json(view).into_response())
+}
+
+/// The shared start of a consumer write, in Barbican's order: the container (404), then the
+/// body; then a transaction holding the container's row lock, so concurrent writes serialise.
+async fn consumer_write(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    req: Request,
+) -> ApiResult<(portcullis_store::Tx, containers::Container, validate::ConsumerIn)> {
+    let container = super::load(&mut app.db.acquire().await?, caller, id).await?;
+    let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
+    let consumer = validate::consumer(&body)?;
+    let mut tx = app.db.begin().await?;
+    let container = super::lock(&mut tx, caller, container.id).await?;
+    Ok((tx, container, consumer))
 }
