@@ -37,3 +37,8 @@ migrate:
 # Throughput and latency benchmarks (not tests); figures go to BENCHMARKS.md.
 bench:
     ./bench/secrets.sh
+    ./bench/orders.sh
+
+# Orders only: key and rsa orders per second and POST->ACTIVE latency, beside raw keygen rates.
+bench-orders:
+    ./bench/orders.sh

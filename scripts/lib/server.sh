@@ -13,8 +13,10 @@ new_uuid() { cat /proc/sys/kernel/random/uuid; }
 server_start() {
     local bin=$1 data_dir=$2 url=$3 log=$4
     mkdir -p "$data_dir"
-    PORTCULLIS_DATA_DIR="$data_dir" DATABASE_URL="$url" PORTCULLIS_BIND=127.0.0.1:0 RUST_LOG="${RUST_LOG:-info}" \
-        "$bin" --log-format json serve >"$log" 2>&1 &
+    # PORTCULLIS_BIN names the binary for the scripts; the server would refuse it as an unknown
+    # PORTCULLIS_* setting.
+    env -u PORTCULLIS_BIN PORTCULLIS_DATA_DIR="$data_dir" DATABASE_URL="$url" PORTCULLIS_BIND=127.0.0.1:0 \
+        RUST_LOG="${RUST_LOG:-info}" "$bin" --log-format json serve >"$log" 2>&1 &
     SERVER_PID=$!
     PORT=""
     local _
