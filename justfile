@@ -6,11 +6,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 run:
     cargo run --release
 
-# Every test: unit tests, then end-to-end tests on SQLite and Postgres, then the barbican CLI script.
+# Every test: unit tests, end-to-end tests on SQLite and Postgres, the barbican CLI script, and the
+# job dashboard in headless Chromium.
 test: pg-up
     cargo build -p portcullis-api --bin portcullis
     cargo test --workspace
     ./scripts/barbican-cli-check.sh
+    ./scripts/dashboard-check.sh
 
 # Start the local PostgreSQL if it is down (the project machines have PostgreSQL 15).
 pg-up:
@@ -42,3 +44,8 @@ bench:
 # Orders only: key and rsa orders per second and POST->ACTIVE latency, beside raw keygen rates.
 bench-orders:
     ./bench/orders.sh
+
+# Retake docs/dashboard.png (the README's picture of the job dashboard) from a live server.
+dashboard-screenshot:
+    cargo build -p portcullis-api --bin portcullis
+    ./scripts/dashboard-check.sh --screenshot docs/dashboard.png

@@ -20,7 +20,24 @@
 //! | `job_max_attempts` | `PORTCULLIS_JOB_MAX_ATTEMPTS` | 8 (deliveries before an order goes to ERROR) |
 //! | `job_retry_base_secs` | `PORTCULLIS_JOB_RETRY_BASE_SECS` | 5 (first retry delay; doubles, with jitter) |
 //! | `job_orphan_timeout_secs` | `PORTCULLIS_JOB_ORPHAN_TIMEOUT_SECS` | 30 (a dead worker's jobs move after this) |
+//! | `job_timeout_secs` | `PORTCULLIS_JOB_TIMEOUT_SECS` | 120 (a longer delivery is cut short and retried) |
 //! | `job_retention_days` | `PORTCULLIS_JOB_RETENTION_DAYS` | 7 (finished jobs are deleted after this) |
+//! | `ca_approval` | `PORTCULLIS_CA_APPROVAL` | `auto` (`auto` signs at once; `manual` holds requests for an admin) |
+//! | `ca_check_interval_secs` | `PORTCULLIS_CA_CHECK_INTERVAL_SECS` | 10 (how often a held request is checked) |
+//! | `ca_hold_timeout_secs` | `PORTCULLIS_CA_HOLD_TIMEOUT_SECS` | 604800 (a request held longer fails its order) |
+//! | `ca_cert_validity_days` | `PORTCULLIS_CA_CERT_VALIDITY_DAYS` | 365 (certificates the local CA issues) |
+//! | `ca_validity_days` | `PORTCULLIS_CA_VALIDITY_DAYS` | 3650 (the local CA's own certificate, made on first start) |
+//! | `otel_endpoint` | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: no trace export (`http://host:4318`: export over OTLP/HTTP) |
+//! | `otel_protocol` | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (the only one supported) |
+//! | `otel_service_name` | `OTEL_SERVICE_NAME` | `portcullis` |
+//! | `otel_traces_sampler` | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` (the standard names) |
+//! | `otel_traces_sampler_arg` | `OTEL_TRACES_SAMPLER_ARG` | unset (the ratio of `*traceidratio`, default 1) |
+//!
+//! The `otel_*` keys also read `PORTCULLIS_OTEL_*`; the standard `OTEL_*` variables win over both.
+//!
+//! Tests also have `faults` (`PORTCULLIS_FAULTS`, unset): failures injected into job handlers,
+//! see `portcullis_jobs::Faults`. Only debug builds accept it; a release build refuses to start
+//! with it set, so it cannot be switched on in production.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -28,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use portcullis_jobs::Faults;
 use serde::{Deserialize, Serialize};
 
 /// A value that must never be printed (`Debug` and `Display` show `***`).
@@ -49,6 +67,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// Whether the local CA signs certificate requests at once or holds them for an admin.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CaApprovalMode {
+    #[default]
+    Auto,
+    Manual,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -68,7 +95,21 @@ pub struct Config {
     pub job_max_attempts: u32,
     pub job_retry_base_secs: u64,
     pub job_orphan_timeout_secs: u64,
+    pub job_timeout_secs: u64,
     pub job_retention_days: u64,
+    pub ca_approval: CaApprovalMode,
+    pub ca_check_interval_secs: u64,
+    pub ca_hold_timeout_secs: u64,
+    pub ca_cert_validity_days: u32,
+    pub ca_validity_days: u32,
+    /// OTLP trace export (README "Tracing"); `None` (or empty): off.
+    pub otel_endpoint: Option<String>,
+    pub otel_protocol: String,
+    pub otel_service_name: String,
+    pub otel_traces_sampler: String,
+    pub otel_traces_sampler_arg: Option<f64>,
+    /// Test-only fault injection; refused by release builds when parsed.
+    pub faults: Option<Faults>,
 }
 
 impl Default for Config {
@@ -90,7 +131,19 @@ impl Default for Config {
             job_max_attempts: 8,
             job_retry_base_secs: 5,
             job_orphan_timeout_secs: 30,
+            job_timeout_secs: 120,
             job_retention_days: 7,
+            ca_approval: CaApprovalMode::Auto,
+            ca_check_interval_secs: 10,
+            ca_hold_timeout_secs: 7 * 24 * 3600,
+            ca_cert_validity_days: 365,
+            ca_validity_days: 3650,
+            otel_endpoint: None,
+            otel_protocol: portcullis_observability::otel::PROTOCOL.into(),
+            otel_service_name: "portcullis".into(),
+            otel_traces_sampler: "parentbased_always_on".into(),
+            otel_traces_sampler_arg: None,
+            faults: None,
         }
     }
 }
@@ -110,7 +163,13 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
-        let fig = fig.merge(Env::prefixed("PORTCULLIS_").ignore(&["config"])).merge(Env::raw().only(&["DATABASE_URL"]));
+        let fig = fig
+            .merge(Env::prefixed("PORTCULLIS_").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            // The standard OpenTelemetry variables, onto their keys.
+            .merge(Env::raw().only(&OTEL_ENV.map(|(var, _)| var)).map(|var| {
+                OTEL_ENV.iter().find(|(v, _)| var == *v).map_or_else(|| var.into(), |(_, key)| (*key).into())
+            }));
         let config: Config = fig.extract().map_err(describe_figment_error)?;
         config.validate()?;
         Ok(config)
@@ -159,13 +218,47 @@ impl Config {
             ("job_max_attempts", u64::from(self.job_max_attempts)),
             ("job_retry_base_secs", self.job_retry_base_secs),
             ("job_orphan_timeout_secs", self.job_orphan_timeout_secs),
+            ("job_timeout_secs", self.job_timeout_secs),
             ("job_retention_days", self.job_retention_days),
+            ("ca_check_interval_secs", self.ca_check_interval_secs),
+            ("ca_hold_timeout_secs", self.ca_hold_timeout_secs),
+            ("ca_cert_validity_days", u64::from(self.ca_cert_validity_days)),
+            ("ca_validity_days", u64::from(self.ca_validity_days)),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{key} (PORTCULLIS_{}) must be at least 1", key.to_uppercase())));
             }
         }
+        self.validate_otel()
+    }
+
+    fn validate_otel(&self) -> Result<(), ConfigError> {
+        let err = |key: &str, e: String| ConfigError(format!("{key} ({}): {e}", env_name(key)));
+        if let Some(endpoint) = self.otel_endpoint.as_deref().filter(|e| !e.is_empty()) {
+            portcullis_observability::otel::check_endpoint(endpoint).map_err(|e| err("otel_endpoint", e))?;
+        }
+        portcullis_observability::otel::check_protocol(&self.otel_protocol).map_err(|e| err("otel_protocol", e))?;
+        if self.otel_service_name.trim().is_empty() {
+            return Err(err("otel_service_name", "must not be empty".into()));
+        }
+        portcullis_observability::SamplerSpec::parse(&self.otel_traces_sampler, self.otel_traces_sampler_arg)
+            .map_err(|e| err("otel_traces_sampler", e))?;
         Ok(())
+    }
+
+    /// The trace export settings, or `None` when no endpoint is set (export off).
+    pub fn otel_settings(&self) -> Option<portcullis_observability::OtelSettings> {
+        let endpoint = self.otel_endpoint.clone().filter(|e| !e.is_empty())?;
+        Some(portcullis_observability::OtelSettings {
+            endpoint,
+            service_name: self.otel_service_name.clone(),
+            // Checked by `validate`.
+            sampler: portcullis_observability::SamplerSpec::parse(
+                &self.otel_traces_sampler,
+                self.otel_traces_sampler_arg,
+            )
+            .ok()?,
+        })
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data dir.
@@ -178,7 +271,7 @@ impl Config {
     /// The settings as one line each, secrets masked (for `--print-config` and the start-up log).
     pub fn describe(&self) -> String {
         let mut shown = self.clone();
-        if let Some(url) = &mut shown.database_url {
+        for url in [&mut shown.database_url, &mut shown.otel_endpoint].into_iter().flatten() {
             *url = mask_url_password(url);
         }
         let value = serde_json::to_value(&shown).unwrap_or_default();
@@ -211,18 +304,34 @@ fn describe_figment_error(err: figment::Error) -> ConfigError {
             if key.is_empty() {
                 format!("{} ({source})", e.kind)
             } else if from_env {
-                let env = if key == "database_url" {
-                    "DATABASE_URL".to_owned()
-                } else {
-                    format!("PORTCULLIS_{}", key.to_uppercase())
-                };
-                format!("{key} ({env}): {} ({source})", e.kind)
+                format!("{key} ({}): {} ({source})", env_name(&key), e.kind)
             } else {
                 format!("{key}: {} ({source})", e.kind)
             }
         })
         .collect();
     ConfigError(lines.join("; "))
+}
+
+/// The standard OpenTelemetry variables and the keys they set.
+const OTEL_ENV: [(&str, &str); 5] = [
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_endpoint"),
+    ("OTEL_EXPORTER_OTLP_PROTOCOL", "otel_protocol"),
+    ("OTEL_SERVICE_NAME", "otel_service_name"),
+    ("OTEL_TRACES_SAMPLER", "otel_traces_sampler"),
+    ("OTEL_TRACES_SAMPLER_ARG", "otel_traces_sampler_arg"),
+];
+
+/// The environment variable(s) that set `key`, for messages.
+fn env_name(key: &str) -> String {
+    if key == "database_url" {
+        return "DATABASE_URL".to_owned();
+    }
+    let own = format!("PORTCULLIS_{}", key.to_uppercase());
+    match OTEL_ENV.iter().find(|(_, k)| *k == key) {
+        Some((var, _)) => format!("{var} or {own}"),
+        None => own,
+    }
 }
 
 /// `postgres://user:pw@host/db` → `postgres://user:***@host/db`.
@@ -264,6 +373,32 @@ mod tests {
             assert!(err.contains("bind (PORTCULLIS_BIND)") && err.contains("from the environment"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn otel_variables_set_their_keys_and_win() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_OTEL_SERVICE_NAME", "from-portcullis");
+            jail.set_env("OTEL_SERVICE_NAME", "from-otel");
+            jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318");
+            jail.set_env("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
+            jail.set_env("OTEL_TRACES_SAMPLER_ARG", "0.5");
+            let c = Config::load(None).expect("loads");
+            assert_eq!(c.otel_service_name, "from-otel");
+            let s = c.otel_settings().expect("export on");
+            assert_eq!(s.endpoint, "http://127.0.0.1:4318");
+            assert_eq!(
+                s.sampler,
+                portcullis_observability::SamplerSpec::ParentBased(Box::new(
+                    portcullis_observability::SamplerSpec::TraceIdRatio(0.5)
+                ))
+            );
+            jail.set_env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("otel_protocol (OTEL_EXPORTER_OTLP_PROTOCOL or PORTCULLIS_OTEL_PROTOCOL)"), "{err}");
+            Ok(())
+        });
+        assert!(Config::default().otel_settings().is_none(), "export is off by default");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! [`identify`] is the single place where a caller's identity is decided. In `noauth` mode (the
 //! only mode until the policy issue) it reads Barbican's unauthenticated-context headers:
-//! `X-Project-Id` (required on /v1 resources), `X-User-Id` and `X-Roles`.
+//! `X-Project-Id` (required on /v1 resources), `X-User-Id` and `X-Roles`. A request without
+//! `X-Roles` gets `admin`, as Barbican's unauthenticated context does.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
@@ -30,8 +31,24 @@ pub fn identify(headers: &HeaderMap) -> Result<Caller, ApiError> {
     let user_id = text("x-user-id").map(str::to_owned);
     let roles = text("x-roles")
         .map(|r| r.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
+        .unwrap_or_else(|| vec!["admin".to_owned()]);
     Ok(Caller { project_id: project_id.to_owned(), user_id, roles })
+}
+
+impl Caller {
+    /// Whether the caller holds the admin role (operator endpoints).
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == "admin")
+    }
+
+    /// Refuses a caller without the admin role, with Barbican's policy wording.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("Forbidden: the admin role is required.".into()))
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -73,6 +90,10 @@ impl Hrefs {
 
     pub fn order(&self, id: &uuid::Uuid) -> String {
         self.url(&format!("v1/orders/{id}"))
+    }
+
+    pub fn ca(&self, id: &uuid::Uuid) -> String {
+        self.url(&format!("v1/cas/{id}"))
     }
 
     /// The id in a `secret_ref`-style URL pointing at `collection` (`secrets`, `containers`), if
@@ -131,5 +152,17 @@ mod tests {
         let c = identify(&h).unwrap();
         assert_eq!(c.project_id, "p1");
         assert_eq!(c.roles, vec!["admin", "member"]);
+        assert!(c.is_admin());
+    }
+
+    #[test]
+    fn roles_default_to_admin_without_the_header() {
+        let mut h = HeaderMap::new();
+        h.insert("x-project-id", "p1".parse().unwrap());
+        assert!(identify(&h).unwrap().is_admin());
+        h.insert("x-roles", "member,reader".parse().unwrap());
+        let c = identify(&h).unwrap();
+        assert!(!c.is_admin());
+        assert!(c.require_admin().is_err());
     }
 }

@@ -10,6 +10,9 @@
 //! - [`config`]: settings from file and environment.
 //! - [`state`]: [`state::AppState`], what handlers share.
 //! - [`startup`]: opening the database and the key hierarchy.
+//! - [`dashboard`]: the job dashboard at `/dashboard` (apalis's board), admin only.
+//! - [`metrics`]: per-request metrics and metered crypto plugins; [`health`]: readiness checks.
+//! - [`trace`]: the span of every request, continuing the caller's W3C trace (`traceparent`).
 //!
 //! A request's path: [`router`] → `controllers::<resource>::<action>` → `portcullis_store`
 //! repositories and the [`portcullis_store::KekHierarchy`] → `portcullis_plugins`.
@@ -18,12 +21,16 @@ pub mod body;
 pub mod config;
 pub mod context;
 pub mod controllers;
+pub mod dashboard;
 pub mod error;
+pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod router;
 pub mod schema;
 pub mod startup;
 pub mod state;
+pub mod trace;
 
 use std::future::Future;
 use std::time::Duration;

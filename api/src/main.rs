@@ -40,6 +40,8 @@ enum Command {
     /// Manage master keys.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// Inspect the job queues and retry, cancel or discard a job (as /v1/admin/jobs does).
+    Jobs(commands::jobs::JobsArgs),
     /// Print the configuration in force, secret values masked, and exit.
     Config,
 }
@@ -59,10 +61,23 @@ fn main() -> ExitCode {
             LogFormatArg::Json => LogFormat::Json,
         };
     }
-    portcullis_observability::init(match config.log_format {
+    let format = match config.log_format {
         LogFormat::Text => portcullis_observability::LogFormat::Text,
         LogFormat::Json => portcullis_observability::LogFormat::Json,
-    });
+    };
+    // Traces are exported by the long-running commands only, and only with an endpoint set.
+    let long_running = matches!(cli.command, None | Some(Command::Serve | Command::Api | Command::Worker));
+    let otel = config.otel_settings().filter(|_| long_running);
+    let telemetry = match portcullis_observability::init_with(format, otel.as_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("portcullis: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(o) = &otel {
+        tracing::info!(endpoint = %o.endpoint, service = %o.service_name, "exporting traces over OTLP/HTTP");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -77,12 +92,15 @@ fn main() -> ExitCode {
             Command::Worker => commands::serve::worker(config).await,
             Command::Migrate => commands::migrate::run(config).await,
             Command::Keys(k) => commands::keys::run(config, k).await,
+            Command::Jobs(j) => commands::jobs::run(config, j).await,
             Command::Config => {
                 print!("{}", config.describe());
                 Ok(())
             }
         }
     });
+    // Sends the spans still buffered (a no-op when export is off).
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -31,13 +31,12 @@ pub struct RequestId(pub String);
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-openstack-request-id");
 static API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
 
-/// Gives every request an id (`req-<uuid>`), runs it inside a span carrying the id, and returns
-/// the id in `x-openstack-request-id`.
+/// Gives every request an id (`req-<uuid>`), runs it inside its span (carrying the id and the
+/// trace, see [`crate::trace`]), and returns the id in `x-openstack-request-id`.
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = format!("req-{}", uuid::Uuid::new_v4());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
+    let mut resp = crate::trace::traced(req, &id, next).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID.clone(), v);
     }

@@ -5,8 +5,10 @@ use axum::middleware::from_fn;
 use axum::routing::get;
 use axum::routing::post;
 
-use crate::controllers::{containers, orders};
+use crate::controllers::{cas, certificate_requests, containers, orders};
 use crate::controllers::{secret_consumers, secret_metadata};
+use crate::controllers::{health, metrics};
+use crate::controllers::jobs;
 use crate::controllers::{secrets, versions};
 use crate::error::error_body;
 use crate::middleware::{microversion, request_id, require_caller};
@@ -55,6 +57,17 @@ pub fn router(state: AppState) -> Router {
             get(orders::list::list).post(orders::create::create).put(orders::create::update_not_supported),
         )
         .route("/v1/orders/{id}", get(orders::get::show).delete(orders::delete::delete))
+        .route("/v1/cas", get(cas::list))
+        .route("/v1/cas/{id}", get(cas::show))
+        .route("/v1/cas/{id}/cacert", get(cas::certs::cacert))
+        .route("/v1/cas/{id}/intermediates", get(cas::certs::intermediates))
+        .route("/v1/admin/certificate-requests", get(certificate_requests::list))
+        .route("/v1/admin/certificate-requests/{order_id}/approve", post(certificate_requests::decide::approve))
+        .route("/v1/admin/certificate-requests/{order_id}/reject", post(certificate_requests::decide::reject))
+        .route("/v1/admin/jobs", get(jobs::list))
+        .route("/v1/admin/jobs/{id}", get(jobs::show).delete(jobs::verbs::discard))
+        .route("/v1/admin/jobs/{id}/retry", post(jobs::verbs::retry))
+        .route("/v1/admin/jobs/{id}/cancel", post(jobs::verbs::cancel))
         .method_not_allowed_fallback(method_not_allowed)
         // Project scoping is decided before any /v1 handler runs.
         .route_layer(from_fn(require_caller));
@@ -62,10 +75,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(versions::root))
         .route("/healthcheck", get(versions::healthcheck))
+        // Operations endpoints, unauthenticated like /healthcheck (README "Metrics and health").
+        .route("/metrics", get(metrics::metrics))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         .merge(v1)
+        // The job dashboard, admin only (crate::dashboard).
+        .merge(crate::dashboard::routes(&state))
         .fallback(not_found)
         .layer(from_fn(microversion))
         .layer(from_fn(request_id))
+        // Outermost of the router's layers, so requests refused by the others are counted too.
+        .layer(from_fn(crate::metrics::track))
         .with_state(state)
 }
 

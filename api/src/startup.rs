@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use portcullis_jobs::{RetentionOptions, RetryPolicy, WorkerOptions};
+use portcullis_jobs::{CaApproval, CertificateAuthorities, RetentionOptions, RetryPolicy, WorkerOptions};
 use portcullis_plugins::{MasterKey, MasterKeySource, SimpleCrypto};
+use portcullis_store::certificate_authorities::{LocalCaSettings, open_local_ca};
 use portcullis_store::{Db, KekHierarchy, PoolSettings, VaultError};
 
-use crate::config::Config;
+use crate::config::{CaApprovalMode, Config};
 use crate::state::{App, AppState};
 
 /// The name of the crypto store every deployment has.
@@ -65,7 +66,9 @@ pub async fn open_keks(
     key: &MasterKey,
     source: &MasterKeySource,
 ) -> anyhow::Result<KekHierarchy> {
-    let keks = KekHierarchy::new(DEFAULT_STORE, Arc::new(SimpleCrypto::new(key)), config.kek_cache_size);
+    // Metered: every encrypt/decrypt is counted in /metrics.
+    let plugin = Arc::new(crate::metrics::MeteredCrypto(SimpleCrypto::new(key)));
+    let keks = KekHierarchy::new(DEFAULT_STORE, plugin, config.kek_cache_size);
     match keks.verify_stores(db).await {
         Ok(()) => Ok(keks),
         Err(e @ VaultError::WrongMasterKey { .. }) => {
@@ -89,7 +92,9 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
     WorkerOptions {
         concurrency: config.worker_concurrency,
         orphan_timeout: secs(config.job_orphan_timeout_secs),
+        timeout: secs(config.job_timeout_secs),
         retry: RetryPolicy { base: secs(config.job_retry_base_secs), ..RetryPolicy::default() },
+        faults: config.faults.clone().unwrap_or_default(),
         ..WorkerOptions::default()
     }
 }
@@ -109,6 +114,26 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let keks = open_keks(&config, &db, &key, &source).await?;
     // apalis's tables: every process enqueues (the API) or dequeues (workers) order jobs.
     portcullis_jobs::setup(&db).await.context("cannot create the job queue tables")?;
+    let cas = open_cas(&config, &db, &keks).await?;
     tracing::info!(backend = ?db.backend(), master_key = ?source, "storage ready");
-    Ok(AppState(Arc::new(App { config, db, keks: Arc::new(keks) })))
+    let workers = Default::default();
+    Ok(AppState(Arc::new(App { config, db, keks: Arc::new(keks), cas: Arc::new(cas), workers })))
+}
+
+/// The certificate authorities: the local CA, created (with its key sealed like a payload) on
+/// the first start.
+pub async fn open_cas(config: &Config, db: &Db, keks: &KekHierarchy) -> anyhow::Result<CertificateAuthorities> {
+    let settings = LocalCaSettings {
+        ca_validity_days: config.ca_validity_days,
+        cert_validity_days: config.ca_cert_validity_days,
+    };
+    let local = open_local_ca(db, keks, settings).await.context("cannot open the local certificate authority")?;
+    let approval = match config.ca_approval {
+        CaApprovalMode::Auto => CaApproval::Auto,
+        CaApprovalMode::Manual => CaApproval::Manual,
+    };
+    let mut cas = CertificateAuthorities::new([local], approval);
+    cas.check_interval = Duration::from_secs(config.ca_check_interval_secs);
+    cas.hold_timeout = Duration::from_secs(config.ca_hold_timeout_secs);
+    Ok(cas)
 }

@@ -3,7 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use portcullis_jobs::ProcessTypeOrder;
+use portcullis_jobs::{CertificateAuthorities, ProcessTypeOrder};
 use portcullis_plugins::KeyGenPlugin;
 use portcullis_store::{Db, KekHierarchy};
 
@@ -16,12 +16,22 @@ pub struct App {
     /// Master key → project KEK → payload; also caches unwrapped KEKs. Shared with the order
     /// workers of a `serve` process, so both use one KEK cache.
     pub keks: Arc<KekHierarchy>,
+    /// The CAs certificate orders go to (signing happens in the workers).
+    pub cas: Arc<CertificateAuthorities>,
+    /// The job workers this process runs, for `GET /health/ready` (set by `commands::serve`).
+    pub workers: crate::health::WorkerStatus,
 }
 
 impl App {
-    /// The handler of the `orders` queue, on this process's key hierarchy.
+    /// The handler of the `orders` and `certificate_steps` queues, on this process's key
+    /// hierarchy and CAs.
     pub fn order_handler(&self) -> ProcessTypeOrder {
-        ProcessTypeOrder { keks: self.keks.clone(), keygen: Arc::new(KeyGenPlugin::new()) }
+        ProcessTypeOrder {
+            keks: self.keks.clone(),
+            keygen: Arc::new(crate::metrics::MeteredKeyGen(KeyGenPlugin::new())),
+            cas: self.cas.clone(),
+            max_attempts: self.config.job_max_attempts,
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Typed jobs and enqueueing them on the caller's transaction.
+//! Typed jobs, enqueueing them on the caller's transaction, and cancelling an order's jobs.
 
 use std::time::{Duration, SystemTime};
 
@@ -7,8 +7,9 @@ use portcullis_store::db::Tx;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Connection;
+use uuid::Uuid;
 
-use crate::JobError;
+use crate::{JobError, table};
 
 /// A kind of durable job: its payload is stored as JSON in the queue named [`Job::QUEUE`].
 ///
@@ -65,15 +66,26 @@ pub enum Enqueued {
 }
 
 /// Adds `job` to its queue inside the caller's transaction: if `tx` rolls back, the job never
-/// existed; once it commits, workers see it.
+/// existed; once it commits, workers see it. The job's metadata carries the current trace
+/// context on, so its deliveries continue this span's trace (`trace.rs`).
+#[tracing::instrument(name = "enqueue", skip_all, fields(
+    otel.name = %format_args!("enqueue {}", J::QUEUE),
+    otel.kind = "producer",
+    queue = J::QUEUE,
+    job_id = tracing::field::Empty,
+))]
 pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Result<Enqueued, JobError> {
     let payload = serde_json::to_vec(job)?;
     // Our own id (a ULID, which apalis's row decoder requires) so we can tell "inserted" from
     // "skipped by the idempotency key" afterwards.
     let id = ulid::Ulid::generate().to_string();
+    tracing::Span::current().record("job_id", id.as_str());
     let mut builder = TaskBuilder::new(payload)
         .task_id(TaskId::from_string(id.clone()))
         .max_attempts(opts.max_attempts.max(1) as usize);
+    if let Some(meta) = crate::trace::metadata() {
+        builder = builder.with_metadata(meta);
+    }
     if let Some(at) = opts.run_at {
         builder = builder.run_at_time(at);
     }
@@ -109,6 +121,20 @@ pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Resu
             }
         }
     }
+}
+
+/// What [`cancel_order_jobs`] records as the result of the jobs it kills.
+pub const ORDER_DELETED: &str = "cancelled: order deleted";
+
+/// Kills the jobs of order `order_id` that no worker has started yet (Pending, including
+/// scheduled retries), inside the caller's transaction, e.g. the one that deletes the order.
+/// Returns how many. A job already running is left to finish: its handler finds the order
+/// deleted and creates nothing.
+///
+/// Convention, for every queue: each job of an order has an idempotency key that is the order's
+/// id (`<uuid>`, its first job) or starts with `<uuid>:` (follow-up steps, e.g. `<uuid>:csr`).
+pub async fn cancel_order_jobs(tx: &mut Tx, order_id: Uuid) -> Result<u64, JobError> {
+    Ok(table::cancel_keyed(tx, &order_id.to_string(), ORDER_DELETED).await?)
 }
 
 fn apalis_err(e: apalis_sqlite::Error) -> JobError {

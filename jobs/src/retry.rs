@@ -11,8 +11,8 @@ pub enum Outcome {
     /// `run_at`), `after` if given, else the policy's backoff. When the job's attempts are used
     /// up, the handler's exhausted hook runs instead.
     Retry { after: Option<Duration>, error: String },
-    /// Permanent failure: acked as Killed and never run again (no exhausted hook: the handler
-    /// has already recorded whatever the failure means).
+    /// Permanent failure: acked as Killed and never run again, atomically with the handler's
+    /// `failed` hook (a no-op unless the handler leaves recording the failure to it).
     Failed { error: String },
 }
 

@@ -2,8 +2,9 @@
 //! Postgres). apalis only fetches and locks rows for us; every later transition is ours, done
 //! here, so that it is synchronous with the handler and durable (see `worker.rs`).
 //!
-//! Every transition is guarded by `lock_by = <this worker>`: a row that the orphan rescue has
-//! handed to another worker meanwhile is left alone.
+//! Every transition of a delivery is guarded by `lock_by = <this worker>`: a row that the orphan
+//! rescue has handed to another worker meanwhile is left alone. `cancel_keyed` only touches rows
+//! that no worker runs.
 
 use std::time::Duration;
 
@@ -157,6 +158,91 @@ pub(crate) async fn reschedule(
     };
     tx.commit().await?;
     Ok(n == 1)
+}
+
+/// Kills the jobs, of any queue, whose idempotency key is `key` or starts with `key:` and that
+/// no worker runs yet: Pending (including scheduled retries; apalis's retryable Failed too) or
+/// fetched but not yet claimed (whose claim then fails, as the lock is cleared). Running jobs are
+/// left alone. Returns how many were killed.
+pub(crate) async fn cancel_keyed(conn: &mut impl AsConn, key: &str, error: &str) -> Result<u64, sqlx::Error> {
+    // One range scan on the key (`portcullis_jobs_idempotency_key`, see `setup`), bytewise: [key, key;) is `key` and
+    // everything starting `key` then a byte below ';'; the last test keeps `key` and `key:...`.
+    let (exact, prefix, upper) = (key.to_owned(), format!("{key}:"), format!("{key};"));
+    let result = result_json(Some(error));
+    let n = match conn.conn() {
+        ConnRef::Sqlite(c) => sqlx::query(
+            "UPDATE Jobs SET status = 'Killed', last_result = $4, done_at = strftime('%s', 'now'), \
+             lock_by = NULL, lock_at = NULL \
+             WHERE idempotency_key >= $1 AND idempotency_key < $3 \
+             AND (idempotency_key = $1 OR idempotency_key >= $2) \
+             AND status IN ('Pending', 'Queued', 'Failed')",
+        )
+        .bind(&exact)
+        .bind(&prefix)
+        .bind(&upper)
+        .bind(&result)
+        .execute(c)
+        .await?
+        .rows_affected(),
+        ConnRef::Postgres(c) => sqlx::query(
+            "UPDATE apalis.jobs SET status = 'Killed', last_result = $4::jsonb, done_at = now(), \
+             lock_by = NULL, lock_at = NULL \
+             WHERE idempotency_key COLLATE \"C\" >= $1 AND idempotency_key COLLATE \"C\" < $3 \
+             AND (idempotency_key COLLATE \"C\" = $1 OR idempotency_key COLLATE \"C\" >= $2) \
+             AND status IN ('Pending', 'Queued', 'Failed')",
+        )
+        .bind(&exact)
+        .bind(&prefix)
+        .bind(&upper)
+        .bind(&result)
+        .execute(c)
+        .await?
+        .rows_affected(),
+    };
+    Ok(n)
+}
+
+/// Marks `worker` alive now (apalis's heartbeat, for a worker that apalis no longer drives).
+pub(crate) async fn keep_alive(db: &Db, worker: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    match tx.conn() {
+        ConnRef::Sqlite(c) => {
+            sqlx::query("UPDATE Workers SET last_seen = strftime('%s', 'now') WHERE id = $1")
+                .bind(worker)
+                .execute(c)
+                .await?;
+        }
+        ConnRef::Postgres(c) => {
+            sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = $1").bind(worker).execute(c).await?;
+        }
+    }
+    tx.commit().await
+}
+
+/// Puts the rows `worker` fetched but never claimed back to Pending, unlocked, without counting
+/// an attempt. Returns how many.
+pub(crate) async fn release_unstarted(db: &Db, worker: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let n = match tx.conn() {
+        ConnRef::Sqlite(c) => sqlx::query(
+            "UPDATE Jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL \
+             WHERE lock_by = $1 AND status = 'Queued'",
+        )
+        .bind(worker)
+        .execute(c)
+        .await?
+        .rows_affected(),
+        ConnRef::Postgres(c) => sqlx::query(
+            "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL \
+             WHERE lock_by = $1 AND status = 'Queued'",
+        )
+        .bind(worker)
+        .execute(c)
+        .await?
+        .rows_affected(),
+    };
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Deletes Done and Killed jobs finished more than `older_than` ago. Returns how many.

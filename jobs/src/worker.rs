@@ -4,19 +4,29 @@
 //! travel through an asynchronous event channel, so they could land *after* our own transition
 //! and undo it (e.g. flip a rescheduled row back to Running). Instead `table::claim` marks the
 //! row Running and `table::{finish, reschedule}` end the delivery, synchronously.
+//!
+//! A delivery runs the queue's injected faults (debug builds, see `faults.rs`) and then the
+//! handler, under the job timeout; a panic or a timeout counts as a transient failure.
+//!
+//! Each delivery runs as its own task (`shutdown::InFlight`), so that at shutdown apalis's worker
+//! can be dropped at once while the jobs in hand finish (see `shutdown.rs` for why).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::prelude::{BackendExt, BoxDynError, TaskId, WorkerBuilder, WorkerBuilderExt, WorkerContext, WorkerError};
+use apalis::prelude::{
+    BackendExt, BoxDynError, MetadataStore, TaskId, WorkerBuilder, WorkerBuilderExt, WorkerContext, WorkerError,
+};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use portcullis_store::db::{Db, Tx};
 use tokio::task::JoinHandle;
 
+use crate::faults::{Faults, QueueFaults};
 use crate::retry::{Outcome, RetryPolicy};
+use crate::shutdown::{self, InFlight};
 use crate::{Job, table};
 
 /// What a handler sees of the delivery it runs.
@@ -57,6 +67,20 @@ pub trait Handler<J: Job>: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), BoxDynError>> + Send {
         async { Ok(()) }
     }
+
+    /// Called when a delivery ends `Outcome::Failed` (from the handler, or from an injected
+    /// fault that never reached it), in the same way as [`Handler::exhausted`]. A handler that
+    /// records its permanent failures itself may leave this a no-op; it must be a no-op for a
+    /// failure already recorded.
+    fn failed(
+        &self,
+        _tx: &mut Tx,
+        _job: J,
+        _ctx: &JobContext,
+        _error: &str,
+    ) -> impl Future<Output = Result<(), BoxDynError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Any `async fn(J, JobContext) -> Outcome` is a handler without an exhausted hook.
@@ -84,7 +108,11 @@ pub struct WorkerOptions {
     /// On shutdown, how long jobs in hand may take to finish before they are abandoned (and
     /// later rescued as orphans).
     pub shutdown_grace: Duration,
+    /// A delivery running longer is cut short and counts as a transient failure.
+    pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Injected failures, for tests (debug builds only; see [`Faults`]).
+    pub faults: Faults,
 }
 
 impl Default for WorkerOptions {
@@ -94,7 +122,9 @@ impl Default for WorkerOptions {
             orphan_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
+            timeout: Duration::from_secs(120),
             retry: RetryPolicy::default(),
+            faults: Faults::default(),
         }
     }
 }
@@ -132,6 +162,11 @@ impl WorkerSet {
             tracing::error!(error = %e, "job worker task failed");
         }
     }
+
+    /// A probe of whether these workers still run (readiness checks).
+    pub fn probe(&self) -> crate::WorkerProbe {
+        crate::metrics::WorkerProbe::new(self.handle.abort_handle())
+    }
 }
 
 /// Starts the workers of `J::QUEUE` on `db`: up to `opts.concurrency` jobs at once, until
@@ -144,13 +179,29 @@ pub fn start_workers<J: Job, H: Handler<J>>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> WorkerSet {
     let stop: Stop = shutdown.boxed().shared();
-    let runner = Arc::new(Runner { db: db.clone(), handler, retry: opts.retry, _job: std::marker::PhantomData });
+    let faults = opts.faults.for_queue(J::QUEUE);
+    if cfg!(debug_assertions) && !faults.is_empty() {
+        tracing::warn!(
+            queue = J::QUEUE,
+            %faults,
+            "FAULT INJECTION IS ACTIVE (PORTCULLIS_FAULTS): jobs of this queue will fail on purpose. Tests only."
+        );
+    }
+    let runner = Arc::new(Runner {
+        db: db.clone(),
+        handler,
+        retry: opts.retry,
+        timeout: opts.timeout,
+        faults,
+        _job: std::marker::PhantomData,
+    });
     let db = db.clone();
+    let in_flight = InFlight::default();
     let handle = tokio::spawn(async move {
         loop {
             let name = worker_name(J::QUEUE);
             tracing::info!(worker = %name, queue = J::QUEUE, "starting job worker");
-            let res = run_worker(&db, &name, runner.clone(), &opts, stop.clone()).await;
+            let res = run_worker(&db, &name, runner.clone(), &opts, &in_flight, stop.clone()).await;
             if stop.peek().is_some() {
                 return;
             }
@@ -172,23 +223,26 @@ async fn run_worker<J: Job, H: Handler<J>>(
     name: &str,
     runner: Arc<Runner<J, H>>,
     opts: &WorkerOptions,
+    in_flight: &InFlight,
     stop: Stop,
 ) -> Result<(), WorkerError> {
     let concurrency = opts.concurrency.max(1);
     // Heartbeats at a third of the timeout; apalis rescues after `interval * missed`.
     let heartbeat = (opts.orphan_timeout / 3).max(Duration::from_secs(1));
-    let svc = move |args: serde_json::Value, id: TaskId, wrk: WorkerContext| {
-        let runner = runner.clone();
-        async move {
-            runner.run_one(args, id.to_string(), wrk.name().to_owned()).await;
-            Ok::<(), BoxDynError>(())
-        }
-    };
-    let signal = {
-        let stop = stop.clone();
-        async move {
-            stop.await;
-            Ok::<(), WorkerError>(())
+    let svc = {
+        let in_flight = in_flight.clone();
+        move |args: serde_json::Value, id: TaskId, wrk: WorkerContext, meta: MetadataStore| {
+            let (runner, in_flight) = (runner.clone(), in_flight.clone());
+            async move {
+                // In a span continuing the trace of whoever enqueued the job (`trace.rs`).
+                let traced = crate::trace::delivery(J::QUEUE, &id.to_string(), &args, &meta);
+                // Its own task, so that it outlives apalis's worker at shutdown; awaited, so that
+                // apalis's concurrency limit still counts it.
+                let delivery =
+                    traced.run(async move { runner.run_one(args, id.to_string(), wrk.name().to_owned()).await });
+                let _ = in_flight.spawn(delivery).await;
+                Ok::<(), BoxDynError>(())
+            }
         }
     };
     let run: BoxFuture<'static, Result<(), WorkerError>> = match db {
@@ -204,7 +258,7 @@ async fn run_worker<J: Job, H: Handler<J>>(
             let backend = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(pool)
                 .with_config(config)
                 .poll_with_interval(opts.poll_interval);
-            WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run_until(signal).boxed()
+            WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run().boxed()
         }
         Db::Postgres(pool) => {
             let config = apalis_postgres::Config::default()
@@ -217,19 +271,17 @@ async fn run_worker<J: Job, H: Handler<J>>(
             let backend = apalis_postgres::PostgresStorage::<serde_json::Value>::new(pool)
                 .with_config(config)
                 .poll_with_interval(opts.poll_interval);
-            WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run_until(signal).boxed()
+            WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run().boxed()
         }
     };
     let mut run = run;
     tokio::select! {
         res = &mut run => res,
-        _ = stop => match tokio::time::timeout(opts.shutdown_grace, run).await {
-            Ok(res) => res,
-            Err(_) => {
-                tracing::warn!(worker = %name, "shutdown grace period over; abandoning jobs in hand");
-                Ok(())
-            }
-        },
+        _ = stop => {
+            drop(run); // fetches nothing more; its statements in flight roll back
+            shutdown::drain(db, name, in_flight, heartbeat, opts.shutdown_grace).await;
+            Ok(())
+        }
     }
 }
 
@@ -237,7 +289,20 @@ struct Runner<J, H> {
     db: Db,
     handler: H,
     retry: RetryPolicy,
+    timeout: Duration,
+    faults: QueueFaults,
     _job: std::marker::PhantomData<fn() -> J>,
+}
+
+/// How a delivery ends its job for good.
+enum End<J> {
+    Done,
+    /// `Outcome::Failed`: Killed, with the handler's `failed` hook.
+    Failed(J, String),
+    /// `Retry` on the last attempt: Killed, with the handler's `exhausted` hook.
+    Exhausted(J, String),
+    /// A payload that does not decode: Killed, no hook (there is no job to give it).
+    Undecodable(String),
 }
 
 impl<J: Job, H: Handler<J>> Runner<J, H> {
@@ -246,6 +311,7 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
         let claimed = match table::claim(&self.db, &id, &worker).await {
             Ok(Some(c)) => c,
             Ok(None) => {
+                // E.g. cancelled (`cancel_order_jobs`) between apalis's fetch and our claim.
                 tracing::warn!(job = %id, %worker, "job no longer locked by this worker; skipped");
                 return;
             }
@@ -262,18 +328,25 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
             worker: worker.clone(),
             db: self.db.clone(),
         };
+        crate::trace::record_attempt(ctx.attempt);
         let job: J = match serde_json::from_value(args) {
             Ok(j) => j,
             Err(e) => {
                 let error = format!("undecodable job payload: {e}");
                 tracing::error!(job = %id, queue = J::QUEUE, %error, "killing job");
-                self.finish(&ctx, table::Final::Killed, Some(&error)).await;
-                return;
+                return self.end(&ctx, End::Undecodable(error)).await;
             }
         };
-        let outcome = match AssertUnwindSafe(self.handler.handle(job.clone(), ctx.clone())).catch_unwind().await {
-            Ok(o) => o,
-            Err(panic) => {
+        let delivery = async {
+            match self.faults.inject(ctx.attempt).await {
+                Some(injected) => injected,
+                None => self.handler.handle(job.clone(), ctx.clone()).await,
+            }
+        };
+        let timer = crate::metrics::DeliveryTimer::start(J::QUEUE);
+        let outcome = match tokio::time::timeout(self.timeout, AssertUnwindSafe(delivery).catch_unwind()).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(panic)) => {
                 let msg = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
@@ -282,14 +355,24 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
                 tracing::error!(job = %id, queue = J::QUEUE, panic = %msg, "job handler panicked");
                 Outcome::retry(format!("handler panicked: {msg}"))
             }
+            // The handler's future is dropped: its open transaction rolls back.
+            Err(_) => {
+                tracing::warn!(job = %id, queue = J::QUEUE, timeout = ?self.timeout, "job delivery timed out");
+                Outcome::retry(format!("timed out after {} s", self.timeout.as_secs_f64()))
+            }
         };
+        timer.finish(&outcome, ctx.is_last_attempt());
+        crate::trace::record_outcome(&outcome, ctx.is_last_attempt());
         match outcome {
-            Outcome::Done => self.finish(&ctx, table::Final::Done, None).await,
+            Outcome::Done => self.end(&ctx, End::Done).await,
             Outcome::Failed { error } => {
                 tracing::warn!(job = %id, queue = J::QUEUE, %error, "job failed permanently");
-                self.finish(&ctx, table::Final::Killed, Some(&error)).await
+                self.end(&ctx, End::Failed(job, error)).await
             }
-            Outcome::Retry { error, .. } if ctx.is_last_attempt() => self.exhaust(job, &ctx, &error).await,
+            Outcome::Retry { error, .. } if ctx.is_last_attempt() => {
+                tracing::warn!(job = %id, queue = J::QUEUE, attempts = ctx.attempt, %error, "job attempts exhausted");
+                self.end(&ctx, End::Exhausted(job, error)).await
+            }
             Outcome::Retry { after, error } => {
                 let delay = after.unwrap_or_else(|| self.retry.delay(ctx.attempt));
                 tracing::info!(job = %id, queue = J::QUEUE, attempt = ctx.attempt, ?delay, %error, "job will be retried");
@@ -298,52 +381,47 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
         }
     }
 
-    async fn exhaust(&self, job: J, ctx: &JobContext, error: &str) {
-        tracing::warn!(job = %ctx.id, queue = J::QUEUE, attempts = ctx.attempt, %error, "job attempts exhausted");
+    /// Marks the job Done or Killed, atomically with the handler's hook for that ending. If the
+    /// hook fails, neither happens and the job is retried later.
+    async fn end(&self, ctx: &JobContext, end: End<J>) {
+        let (state, error) = match &end {
+            End::Done => (table::Final::Done, None),
+            End::Failed(_, e) | End::Exhausted(_, e) | End::Undecodable(e) => (table::Final::Killed, Some(e.as_str())),
+        };
         let res: Result<bool, BoxDynError> = async {
             let mut tx = self.db.begin().await?;
-            self.handler.exhausted(&mut tx, job, ctx, error).await?;
-            let ours =
-                table::finish(&mut tx, &ctx.id, &ctx.worker, table::Final::Killed, ctx.attempt, Some(error)).await?;
+            match &end {
+                End::Failed(job, e) => self.handler.failed(&mut tx, job.clone(), ctx, e).await?,
+                End::Exhausted(job, e) => self.handler.exhausted(&mut tx, job.clone(), ctx, e).await?,
+                End::Done | End::Undecodable(_) => {}
+            }
+            let ours = table::finish(&mut tx, &ctx.id, &ctx.worker, state, ctx.attempt, error).await?;
+            // Not ours any more: another worker owns the row now; the hook's writes roll back.
             if ours {
                 tx.commit().await?;
             }
-            // Not ours any more: another worker owns the row now; our hook's writes roll back.
             Ok(ours)
         }
         .await;
         match res {
             Ok(true) => {}
-            Ok(false) => tracing::warn!(job = %ctx.id, "job no longer locked by this worker; exhaustion dropped"),
-            Err(e) => {
-                let error = format!("{error}; exhausted hook failed: {e}");
+            Ok(false) => tracing::warn!(job = %ctx.id, "ending job: no longer locked by this worker"),
+            // The hook's effect (say, the order's ERROR) must not be lost: try the ending again.
+            Err(e) if matches!(end, End::Failed(..) | End::Exhausted(..)) => {
+                let error = format!("{}; ending the job failed: {e}", error.unwrap_or_default());
                 self.reschedule(ctx, self.retry.delay(ctx.attempt), &error).await
             }
+            // Stays locked by this worker; rescued as an orphan once its heartbeats stop.
+            Err(e) => tracing::error!(job = %ctx.id, error = %e, "ending job failed"),
         }
-    }
-
-    async fn finish(&self, ctx: &JobContext, state: table::Final, error: Option<&str>) {
-        let res = async {
-            let mut tx = self.db.begin().await?;
-            let ours = table::finish(&mut tx, &ctx.id, &ctx.worker, state, ctx.attempt, error).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(ours)
-        }
-        .await;
-        log_transition(ctx, "finishing", res);
     }
 
     async fn reschedule(&self, ctx: &JobContext, delay: Duration, error: &str) {
-        let res = table::reschedule(&self.db, &ctx.id, &ctx.worker, ctx.attempt, delay, error).await;
-        log_transition(ctx, "rescheduling", res);
-    }
-}
-
-fn log_transition(ctx: &JobContext, what: &str, res: Result<bool, sqlx::Error>) {
-    match res {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(job = %ctx.id, "{what} job: no longer locked by this worker"),
-        // Stays locked by this worker; rescued as an orphan once its heartbeats stop.
-        Err(e) => tracing::error!(job = %ctx.id, error = %e, "{what} job failed"),
+        match table::reschedule(&self.db, &ctx.id, &ctx.worker, ctx.attempt, delay, error).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(job = %ctx.id, "rescheduling job: no longer locked by this worker"),
+            // Stays locked by this worker; rescued as an orphan once its heartbeats stop.
+            Err(e) => tracing::error!(job = %ctx.id, error = %e, "rescheduling job failed"),
+        }
     }
 }

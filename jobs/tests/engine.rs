@@ -1,156 +1,24 @@
 //! The engine against real databases: every test runs on SQLite (a temp file) and on Postgres (a
 //! throwaway database on `TEST_POSTGRES_URL`; the Postgres half fails if it is unreachable).
+//!
+//! # Layout
+//! - `support/`: the test database, the `Ping` job, fast worker options, waits.
+//! - this file: delivery, retries, exhaustion, idempotency, panics, timeouts, injected faults,
+//!   cancellation, retention and orphan rescue.
 
-use std::collections::HashMap;
+#[macro_use]
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use apalis::prelude::BoxDynError;
 use portcullis_jobs::{
-    EnqueueOptions, Enqueued, Handler, Job, JobContext, Outcome, RetryPolicy, WorkerOptions, enqueue, prune_finished,
-    setup, start_workers, worker_name,
+    EnqueueOptions, Enqueued, Faults, Handler, JobContext, Outcome, WorkerOptions, cancel_order_jobs, enqueue,
+    prune_finished, setup, start_workers, worker_name,
 };
 use portcullis_store::db::{Db, PoolSettings, Tx};
-use portcullis_tests::PgDatabase;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-macro_rules! both_backends {
-    ($name:ident, |$b:ident| $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let $b = Backend::Sqlite;
-                tokio::time::timeout(Duration::from_secs(60), $body).await.expect("test timed out")
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let $b = Backend::Postgres;
-                tokio::time::timeout(Duration::from_secs(60), $body).await.expect("test timed out")
-            }
-        }
-    };
-}
-
-/// A migrated database with apalis's tables; the files or database go away with it.
-struct TestDb {
-    db: Db,
-    url: String,
-    _dir: tempfile::TempDir,
-    _pg: Option<PgDatabase>,
-}
-
-async fn open(backend: Backend) -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, pg) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("jobs.sqlite3").display()), None),
-        Backend::Postgres => {
-            let pg = PgDatabase::create().await;
-            (pg.url.clone(), Some(pg))
-        }
-    };
-    let db = Db::connect(&url, &PoolSettings::default()).await.expect("connect");
-    db.migrate().await.expect("our migrations");
-    setup(&db).await.expect("apalis migrations");
-    TestDb { db, url, _dir: dir, _pg: pg }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Ping {
-    n: u32,
-}
-
-impl Job for Ping {
-    const QUEUE: &'static str = "ping";
-}
-
-fn fast_options() -> WorkerOptions {
-    WorkerOptions {
-        concurrency: 4,
-        orphan_timeout: Duration::from_secs(3),
-        poll_interval: Duration::from_millis(100),
-        shutdown_grace: Duration::from_secs(5),
-        retry: RetryPolicy { base: Duration::from_millis(50), cap: Duration::from_millis(200) },
-    }
-}
-
-/// A shutdown future and the sender that fires it.
-fn shutdown() -> (tokio::sync::oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    (tx, async move {
-        let _ = rx.await;
-    })
-}
-
-type Runs = Arc<Mutex<HashMap<u32, u32>>>;
-
-fn count(runs: &Runs, n: u32) -> u32 {
-    runs.lock().expect("lock").get(&n).copied().unwrap_or(0)
-}
-
-async fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "not within {secs} s: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn enqueue_committed(db: &Db, job: &Ping, opts: EnqueueOptions) -> Enqueued {
-    let mut tx = db.begin().await.expect("begin");
-    let res = enqueue(&mut tx, job, opts).await.expect("enqueue");
-    tx.commit().await.expect("commit");
-    res
-}
-
-fn new_id(e: Enqueued) -> String {
-    match e {
-        Enqueued::New(id) => id,
-        Enqueued::Duplicate => panic!("expected a new job"),
-    }
-}
-
-/// (status, attempts, run_at in the future by the database's clock)
-async fn row(db: &Db, id: &str) -> Option<(String, i64, bool)> {
-    match db {
-        Db::Sqlite(p, _) => sqlx::query_as(
-            "SELECT status, attempts, run_at > CAST(strftime('%s', 'now') AS INTEGER) FROM Jobs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await
-        .expect("read row"),
-        Db::Postgres(p) => {
-            sqlx::query_as("SELECT status, attempts::int8, run_at > now() FROM apalis.jobs WHERE id = $1")
-                .bind(id)
-                .fetch_optional(p)
-                .await
-                .expect("read row")
-        }
-    }
-}
-
-async fn job_rows(db: &Db) -> i64 {
-    match db {
-        Db::Sqlite(p, _) => sqlx::query_scalar("SELECT count(*) FROM Jobs").fetch_one(p).await.expect("count"),
-        Db::Postgres(p) => sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(p).await.expect("count"),
-    }
-}
-
-fn counting(runs: Runs) -> impl Handler<Ping> {
-    move |job: Ping, _ctx: JobContext| {
-        let runs = runs.clone();
-        async move {
-            *runs.lock().expect("lock").entry(job.n).or_default() += 1;
-            Outcome::Done
-        }
-    }
-}
+use support::*;
 
 both_backends!(migrations_coexist_and_rerun, |backend| async move {
     let t = open(backend).await;
@@ -237,26 +105,39 @@ both_backends!(retry_is_held_by_the_database, |backend| async move {
     workers.join().await;
 });
 
-/// Always retries; counts runs and exhausted calls.
-struct AlwaysRetry {
+/// A hook that ran (`exhausted` or `failed`) and for which `Ping`.
+type Hook = (&'static str, u32);
+
+/// Answers `outcome` to every delivery; records runs, and which hook ran for which job.
+struct Scripted {
+    outcome: Outcome,
     runs: Runs,
-    exhausted: Arc<Mutex<Vec<u32>>>,
+    hooks: Arc<Mutex<Vec<Hook>>>,
 }
 
-impl Handler<Ping> for AlwaysRetry {
-    async fn handle(&self, job: Ping, _ctx: JobContext) -> Outcome {
-        *self.runs.lock().expect("lock").entry(job.n).or_default() += 1;
-        Outcome::retry("still down")
+impl Scripted {
+    fn new(outcome: Outcome) -> Self {
+        Scripted { outcome, runs: Runs::default(), hooks: Arc::default() }
     }
 
-    async fn exhausted(
-        &self,
-        _tx: &mut Tx,
-        job: Ping,
-        _ctx: &JobContext,
-        _error: &str,
-    ) -> Result<(), apalis::prelude::BoxDynError> {
-        self.exhausted.lock().expect("lock").push(job.n);
+    fn hooks(&self) -> Arc<Mutex<Vec<Hook>>> {
+        self.hooks.clone()
+    }
+}
+
+impl Handler<Ping> for Scripted {
+    async fn handle(&self, job: Ping, _ctx: JobContext) -> Outcome {
+        *self.runs.lock().expect("lock").entry(job.n).or_default() += 1;
+        self.outcome.clone()
+    }
+
+    async fn exhausted(&self, _tx: &mut Tx, job: Ping, _ctx: &JobContext, _error: &str) -> Result<(), BoxDynError> {
+        self.hooks.lock().expect("lock").push(("exhausted", job.n));
+        Ok(())
+    }
+
+    async fn failed(&self, _tx: &mut Tx, job: Ping, _ctx: &JobContext, _error: &str) -> Result<(), BoxDynError> {
+        self.hooks.lock().expect("lock").push(("failed", job.n));
         Ok(())
     }
 }
@@ -264,19 +145,175 @@ impl Handler<Ping> for AlwaysRetry {
 both_backends!(exhausted_hook_runs_once, |backend| async move {
     let t = open(backend).await;
     let id = new_id(enqueue_committed(&t.db, &Ping { n: 3 }, EnqueueOptions::default().max_attempts(3)).await);
-    let runs = Runs::default();
-    let exhausted = Arc::new(Mutex::new(Vec::new()));
+    let handler = Scripted::new(Outcome::retry("still down"));
+    let (runs, hooks) = (handler.runs.clone(), handler.hooks());
     let (stop, signal) = shutdown();
-    let workers =
-        start_workers(&t.db, AlwaysRetry { runs: runs.clone(), exhausted: exhausted.clone() }, fast_options(), signal);
-    eventually("exhausted", 20, || !exhausted.lock().expect("lock").is_empty()).await;
+    let workers = start_workers(&t.db, handler, fast_options(), signal);
+    eventually("exhausted", 20, || !hooks.lock().expect("lock").is_empty()).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(*exhausted.lock().expect("lock"), vec![3], "hook called once");
+    assert_eq!(*hooks.lock().expect("lock"), vec![("exhausted", 3)], "hook called once");
     assert_eq!(count(&runs, 3), 3, "ran max_attempts times, then never again");
     let (status, attempts, _) = row(&t.db, &id).await.expect("row");
     assert_eq!((status.as_str(), attempts), ("Killed", 3));
     let _ = stop.send(());
     workers.join().await;
+});
+
+both_backends!(failed_outcome_kills_at_once_with_the_failed_hook, |backend| async move {
+    let t = open(backend).await;
+    let id = new_id(enqueue_committed(&t.db, &Ping { n: 4 }, EnqueueOptions::default()).await);
+    let handler = Scripted::new(Outcome::failed("cannot ever work"));
+    let (runs, hooks) = (handler.runs.clone(), handler.hooks());
+    let (stop, signal) = shutdown();
+    let workers = start_workers(&t.db, handler, fast_options(), signal);
+    eventually_row(&t.db, &id, "Killed").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(*hooks.lock().expect("lock"), vec![("failed", 4)]);
+    assert_eq!(count(&runs, 4), 1, "never retried");
+    assert_eq!(row(&t.db, &id).await.expect("row").1, 1);
+    assert!(last_result(&t.db, &id).await.unwrap_or_default().contains("cannot ever work"));
+    let _ = stop.send(());
+    workers.join().await;
+});
+
+both_backends!(delivery_over_the_timeout_is_retried, |backend| async move {
+    let t = open(backend).await;
+    let id = new_id(enqueue_committed(&t.db, &Ping { n: 6 }, EnqueueOptions::default()).await);
+    let runs = Runs::default();
+    let handler = {
+        let runs = runs.clone();
+        move |job: Ping, ctx: JobContext| {
+            let runs = runs.clone();
+            async move {
+                *runs.lock().expect("lock").entry(job.n).or_default() += 1;
+                if ctx.attempt == 1 {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+                Outcome::Done
+            }
+        }
+    };
+    let (stop, signal) = shutdown();
+    let opts = WorkerOptions { timeout: Duration::from_secs(1), ..fast_options() };
+    let workers = start_workers(&t.db, handler, opts, signal);
+    eventually_row(&t.db, &id, "Done").await;
+    assert_eq!(count(&runs, 6), 2, "cut short once, then done");
+    assert_eq!(row(&t.db, &id).await.expect("row").1, 2);
+    let _ = stop.send(());
+    workers.join().await;
+});
+
+both_backends!(shutdown_lets_jobs_in_hand_finish_within_the_grace, |backend| async move {
+    let t = open(backend).await;
+    let runs = Runs::default();
+    // First delivery: job 1 takes 1.5 s, job 2 far longer than any grace period.
+    let handler = |runs: Runs| {
+        move |job: Ping, ctx: JobContext| {
+            let runs = runs.clone();
+            async move {
+                *runs.lock().expect("lock").entry(job.n).or_default() += 1;
+                if ctx.attempt == 1 {
+                    tokio::time::sleep(Duration::from_millis(if job.n == 1 { 1500 } else { 60_000 })).await;
+                }
+                Outcome::Done
+            }
+        }
+    };
+    for (n, grace, status) in [(1, 10, "Done"), (2, 1, "Running")] {
+        let id = new_id(enqueue_committed(&t.db, &Ping { n }, EnqueueOptions::default()).await);
+        let (stop, signal) = shutdown();
+        let opts = WorkerOptions { shutdown_grace: Duration::from_secs(grace), ..fast_options() };
+        let workers = start_workers(&t.db, handler(runs.clone()), opts, signal);
+        eventually("the job is in hand", 15, || count(&runs, n) == 1).await;
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(grace + 5), workers.join()).await.expect("stopped within the grace");
+        assert_eq!(row(&t.db, &id).await.expect("row").0, status, "job {n}");
+    }
+    // The abandoned job is rescued once the stopped worker's heartbeats are old.
+    let id = job_ids(&t.db).await.pop().expect("job 2");
+    let (stop, signal) = shutdown();
+    let workers = start_workers(&t.db, handler(runs.clone()), fast_options(), signal);
+    eventually("the abandoned job runs again", 20, || count(&runs, 2) == 2).await;
+    eventually_row(&t.db, &id, "Done").await;
+    let _ = stop.send(());
+    workers.join().await;
+});
+
+both_backends!(injected_faults_come_before_the_handler, |backend| async move {
+    let t = open(backend).await;
+    // (spec, status, attempts, handler runs, hooks)
+    let cases: [(&str, &str, i64, u32, &[Hook]); 4] = [
+        ("ping=transient:2", "Done", 3, 1, &[]),
+        ("ping=panic:1,sleep:100", "Done", 2, 1, &[]),
+        ("*=permanent", "Killed", 1, 0, &[("failed", 2)]),
+        ("other=permanent", "Done", 1, 1, &[]),
+    ];
+    for (n, (spec, status, attempts, runs, hooks)) in cases.into_iter().enumerate() {
+        let n = n as u32;
+        let id = new_id(enqueue_committed(&t.db, &Ping { n }, EnqueueOptions::default()).await);
+        let handler = Scripted::new(Outcome::Done);
+        let (ran, called) = (handler.runs.clone(), handler.hooks());
+        let (stop, signal) = shutdown();
+        let opts = WorkerOptions { faults: Faults::parse(spec).expect("spec"), ..fast_options() };
+        let workers = start_workers(&t.db, handler, opts, signal);
+        eventually_row(&t.db, &id, status).await;
+        assert_eq!(row(&t.db, &id).await.expect("row").1, attempts, "{spec}");
+        assert_eq!(count(&ran, n), runs, "{spec}");
+        assert_eq!(*called.lock().expect("lock"), hooks, "{spec}");
+        let _ = stop.send(());
+        workers.join().await;
+    }
+});
+
+both_backends!(cancel_order_jobs_kills_the_orders_waiting_jobs, |backend| async move {
+    let t = open(backend).await;
+    let (order, other) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let keyed = |key: String, n: u32| {
+        let db = t.db.clone();
+        async move { new_id(enqueue_committed(&db, &Ping { n }, EnqueueOptions::default().idempotency_key(key)).await) }
+    };
+    let first = keyed(order.to_string(), 1).await;
+    let step = keyed(format!("{order}:csr"), 2).await;
+    let retrying = keyed(format!("{order}:sign:1"), 3).await;
+    let running = keyed(format!("{order}:store"), 4).await;
+    let not_ours = [keyed(other.to_string(), 5).await, keyed(format!("{order}x"), 6).await];
+    let sql = |sqlite: &'static str, postgres: &'static str, id: String| {
+        let db = t.db.clone();
+        async move {
+            match &db {
+                Db::Sqlite(p, _) => sqlx::query(sqlite).bind(id).execute(p).await.map(|r| r.rows_affected()),
+                Db::Postgres(p) => sqlx::query(postgres).bind(id).execute(p).await.map(|r| r.rows_affected()),
+            }
+            .expect("update row");
+        }
+    };
+    sql(
+        "UPDATE Jobs SET attempts = 1, run_at = strftime('%s', 'now') + 600 WHERE id = $1",
+        "UPDATE apalis.jobs SET attempts = 1, run_at = now() + interval '10 minutes' WHERE id = $1",
+        retrying.clone(),
+    )
+    .await;
+    sql(
+        "UPDATE Jobs SET status = 'Running' WHERE id = $1",
+        "UPDATE apalis.jobs SET status = 'Running' WHERE id = $1",
+        running.clone(),
+    )
+    .await;
+
+    let mut tx = t.db.begin().await.expect("begin");
+    assert_eq!(cancel_order_jobs(&mut tx, order).await.expect("cancel"), 3);
+    tx.commit().await.expect("commit");
+    for id in [&first, &step, &retrying] {
+        assert_eq!(row(&t.db, id).await.expect("row").0, "Killed");
+        let result = last_result(&t.db, id).await.expect("result");
+        assert!(result.contains("cancelled: order deleted") && result.contains("Err"), "{result}");
+    }
+    assert_eq!(row(&t.db, &running).await.expect("row").0, "Running", "a running job is left alone");
+    for id in &not_ours {
+        assert_eq!(row(&t.db, id).await.expect("row").0, "Pending");
+    }
+    let mut tx = t.db.begin().await.expect("begin");
+    assert_eq!(cancel_order_jobs(&mut tx, order).await.expect("cancel again"), 0);
 });
 
 both_backends!(idempotency_key_makes_second_enqueue_a_no_op, |backend| async move {
@@ -322,18 +359,6 @@ both_backends!(panicking_handler_is_a_failure_and_worker_survives, |backend| asy
     let _ = stop.send(());
     workers.join().await;
 });
-
-async fn eventually_row(db: &Db, id: &str, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r = row(db, id).await;
-        if r.as_ref().is_some_and(|r| r.0 == status) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "job {id} not {status}: {r:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 both_backends!(two_worker_sets_run_each_job_once, |backend| async move {
     let t = open(backend).await;

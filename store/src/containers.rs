@@ -76,6 +76,7 @@ const CONSUMER_COLUMNS: &str = "id, container_id, project_id, name, url, created
 
 /// Inserts a container and its secret links. Links get created_at one microsecond apart so they
 /// read back in the order the client listed them (the table has no position column).
+#[tracing::instrument(level = "debug", name = "containers.insert", skip_all)]
 pub async fn insert(c: &mut impl AsConn, ct: &Container, links: &[(Uuid, Option<String>)]) -> DbResult<()> {
     let sql = "INSERT INTO containers (id, project_id, name, type, status, creator_id, created_at, updated_at, deleted) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE)";
@@ -104,6 +105,7 @@ async fn insert_link(
 }
 
 /// A live container of `project_id`.
+#[tracing::instrument(level = "debug", name = "containers.find", skip_all)]
 pub async fn find(c: &mut impl AsConn, project_id: &str, id: Uuid) -> DbResult<Option<Container>> {
     let sql = format!("SELECT {COLUMNS} FROM containers WHERE id = $1 AND project_id = $2 AND NOT deleted");
     on_conn!(c, c => sqlx::query_as::<_, Container>(AssertSqlSafe(sql.as_str())).bind(id).bind(project_id).fetch_optional(c).await)
@@ -157,6 +159,7 @@ fn placeholders(first: usize, n: usize) -> String {
 
 /// The secret links of the given containers (to secrets not deleted), in the order they were
 /// added.
+#[tracing::instrument(level = "debug", name = "containers.secret_links", skip_all)]
 pub async fn secret_links(c: &mut impl AsConn, container_ids: &[Uuid]) -> DbResult<Vec<SecretLink>> {
     if container_ids.is_empty() {
         return Ok(Vec::new());

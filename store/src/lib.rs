@@ -3,6 +3,10 @@
 //! Every query is scoped to a project and skips soft-deleted rows; what the API deletes stays in
 //! the table with `deleted = true`, invisible to clients.
 //!
+//! The repository calls of the request and job paths (orders, certificate requests, secrets,
+//! containers) run in `debug` spans named `<repo>.<fn>`, with no arguments recorded: free when
+//! not logged or traced, one span per call in an exported trace.
+//!
 //! # Layout
 //! - [`db`]: [`Db`] (the pool on either backend), transactions, and the [`on_conn!`] macro.
 //! - [`timestamp`]: [`Timestamp`], one instant type that both backends store and sort.
@@ -13,7 +17,11 @@
 //! - [`secret_consumers`]: services that declared they use a secret.
 //! - [`containers`]: `ContainerRepo` functions — containers, their secret links and consumers.
 //! - [`orders`]: `OrderRepo` functions — order rows and their guarded PENDING → ACTIVE/ERROR moves.
+//! - [`certificate_requests`]: the shared state of a certificate order's chained steps.
+//! - [`certificate_authorities`]: `CaRepo` — CA rows, and opening (or creating) the local CA.
 
+pub mod certificate_authorities;
+pub mod certificate_requests;
 pub mod containers;
 pub mod db;
 pub mod kek_hierarchy;

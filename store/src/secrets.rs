@@ -99,6 +99,7 @@ const COLUMNS: &str = "id, project_id, name, secret_type, algorithm, bit_length,
                        status, content_type, created_at, updated_at";
 
 /// Inserts a new secret row.
+#[tracing::instrument(level = "debug", name = "secrets.insert", skip_all)]
 pub async fn insert(c: &mut impl AsConn, s: &Secret) -> DbResult<()> {
     let sql = "INSERT INTO secrets (id, project_id, name, secret_type, algorithm, bit_length, mode, expiration, \
                creator_id, status, content_type, created_at, updated_at, deleted) \
@@ -112,6 +113,7 @@ pub async fn insert(c: &mut impl AsConn, s: &Secret) -> DbResult<()> {
 }
 
 /// A live (not deleted, not expired) secret of `project_id`.
+#[tracing::instrument(level = "debug", name = "secrets.find", skip_all)]
 pub async fn find(c: &mut impl AsConn, project_id: &str, id: Uuid, now: Timestamp) -> DbResult<Option<Secret>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM secrets WHERE id = $1 AND project_id = $2 AND NOT deleted \
@@ -193,6 +195,7 @@ fn order_by(sort: &[(SortKey, Dir)], postgres: bool) -> String {
 }
 
 /// Soft-deletes a live secret and erases its ciphertext. Returns whether a row was deleted.
+#[tracing::instrument(level = "debug", name = "secrets.soft_delete", skip_all)]
 pub async fn soft_delete(c: &mut impl AsConn, project_id: &str, id: Uuid, now: Timestamp) -> DbResult<bool> {
     let sql = "UPDATE secrets SET deleted = TRUE, deleted_at = $3, updated_at = $3 \
                WHERE id = $1 AND project_id = $2 AND NOT deleted";
@@ -206,6 +209,7 @@ pub async fn soft_delete(c: &mut impl AsConn, project_id: &str, id: Uuid, now: T
 
 /// Inserts the sealed payload of a secret that has none yet. Returns `false` (and changes
 /// nothing) if the secret already has one: a payload is written once.
+#[tracing::instrument(level = "debug", name = "secrets.insert_payload", skip_all)]
 pub async fn insert_payload(
     c: &mut impl AsConn,
     secret_id: Uuid,
@@ -250,6 +254,7 @@ pub async fn set_content_type(
 }
 
 /// The sealed payload of a secret, if it has one.
+#[tracing::instrument(level = "debug", name = "secrets.find_payload", skip_all)]
 pub async fn find_payload(c: &mut impl AsConn, secret_id: Uuid) -> DbResult<Option<SealedPayload>> {
     let sql = "SELECT p.secret_id, p.kek_id, k.store_name, p.ciphertext FROM secret_payloads p \
                JOIN project_keks k ON k.id = p.kek_id WHERE p.secret_id = $1";

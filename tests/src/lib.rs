@@ -14,13 +14,24 @@
 //!   other subcommands.
 //! - [`Client`]: a project-scoped HTTP client with Barbican's headers; [`Client::send_exact`]
 //!   for requests that must not carry reqwest's default `Accept: */*`.
+//! - `processes.rs`: `portcullis api` and `portcullis worker` processes ([`Worker`]), signals.
+//! - `db.rs`: the server's database read directly: jobs rows ([`JobRow`]), counts.
+//! - `orders.rs`: posting orders and waiting for them to settle.
+//! - `raw_http.rs`: [`Client::send_exact`], a request written by hand.
 //! - `tests/*.rs`: the tests, one file per resource; `crypto.rs` reads the database directly.
 
-use std::io::{BufRead, BufReader};
+mod db;
+mod orders;
+mod processes;
+mod raw_http;
+
+pub use db::JobRow;
+pub use processes::Worker;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use reqwest::{Method, StatusCode};
 pub use serde_json::{Value, json};
@@ -202,44 +213,18 @@ impl TestServer {
     /// before listening (for tests of refused start-ups). Panics if it neither listens nor exits
     /// within 60s.
     pub fn try_start_on(storage: &Storage, extra_env: &[(&str, &str)]) -> Result<TestServer, StartFailure> {
-        let mut child = scrubbed(Command::new(binary()))
-            .args(["--log-format", "json", "serve"])
-            .envs(storage.env())
-            .envs(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn portcullis");
-        let stderr = child.stderr.take().expect("stderr");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = logs.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "portcullis listening"
-                {
-                    let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(addr) = rx.recv_timeout(Duration::from_millis(50)) {
-                return Ok(TestServer { base: format!("http://{addr}"), child, logs });
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                // The process is gone: its stderr closes, so the reader finishes with every line.
-                let _ = reader.join();
-                let output = logs.lock().unwrap().join("\n");
-                return Err(StartFailure { status, output });
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("portcullis did not start in 60s:\n{}", logs.lock().unwrap().join("\n"));
-            }
-        }
+        TestServer::try_start_as(storage, "serve", extra_env)
+    }
+
+    /// As [`TestServer::try_start_on`], for a subcommand that listens: `serve` or `api`.
+    pub fn try_start_as(
+        storage: &Storage,
+        command: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Result<TestServer, StartFailure> {
+        let (child, logs, ready) = processes::spawn_ready(storage, command, extra_env, "portcullis listening")?;
+        let addr = ready["address"].as_str().unwrap_or_default();
+        Ok(TestServer { base: format!("http://{addr}"), child, logs })
     }
 
     /// Everything the server has logged so far.
@@ -271,21 +256,6 @@ impl Drop for TestServer {
     }
 }
 
-/// Decodes a chunked HTTP/1.1 body.
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).expect("chunk size");
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
-}
-
 /// How a server that never listened ended.
 #[derive(Debug)]
 pub struct StartFailure {
@@ -295,12 +265,12 @@ pub struct StartFailure {
 }
 
 /// A command for the binary that inherits none of the caller's Portcullis settings
-/// (`PORTCULLIS_*`, `DATABASE_URL`): a developer's environment, or the harness's own
-/// `PORTCULLIS_BIN`, must not change what a test runs against.
+/// (`PORTCULLIS_*`, `DATABASE_URL`, and the `OTEL_*` trace export ones): a developer's
+/// environment, or the harness's own `PORTCULLIS_BIN`, must not change what a test runs against.
 fn scrubbed(mut cmd: Command) -> Command {
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
-        if k.starts_with("PORTCULLIS_") || k == "DATABASE_URL" {
+        if k.starts_with("PORTCULLIS_") || k.starts_with("OTEL_") || k == "DATABASE_URL" {
             cmd.env_remove(&key);
         }
     }
@@ -451,57 +421,6 @@ impl Client {
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("read body").to_vec();
         Resp { status, headers, bytes }
-    }
-
-    /// Sends a request with exactly these headers (plus `Host`, `X-Project-Id` and
-    /// `Content-Length`), over a fresh HTTP/1.1 connection. reqwest always adds `Accept: */*`;
-    /// use this to send a request with no `Accept` at all. Headers added with
-    /// [`Client::with_header`] are sent too.
-    pub async fn send_exact(&self, method: &str, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Resp {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let url = reqwest::Url::parse(&self.url(path)).expect("url");
-        let host = format!("{}:{}", url.host_str().expect("host"), url.port_or_known_default().expect("port"));
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-        if let Some(p) = &self.project {
-            head.push_str(&format!("X-Project-Id: {p}\r\n"));
-        }
-        for (k, v) in self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(headers.iter().copied()) {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if let Some(b) = body {
-            head.push_str(&format!("Content-Length: {}\r\n", b.len()));
-        }
-        head.push_str("\r\n");
-        let mut stream = tokio::net::TcpStream::connect(&host).await.expect("connect");
-        stream.write_all(head.as_bytes()).await.expect("write head");
-        if let Some(b) = body {
-            stream.write_all(b).await.expect("write body");
-        }
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read response");
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of response head");
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().expect("status line");
-        let code: u16 = status_line.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status code");
-        let mut headers = reqwest::header::HeaderMap::new();
-        for line in lines {
-            if let Some((k, v)) = line.split_once(':') {
-                headers.append(
-                    reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).expect("header name"),
-                    reqwest::header::HeaderValue::from_str(v.trim()).expect("header value"),
-                );
-            }
-        }
-        let mut bytes = raw[split + 4..].to_vec();
-        if headers.get("transfer-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")) {
-            bytes = dechunk(&bytes);
-        }
-        Resp { status: StatusCode::from_u16(code).expect("status"), headers, bytes }
     }
 
     pub async fn get(&self, path: &str) -> Resp {

@@ -165,8 +165,8 @@ both_backends!(validation_errors_create_nothing, |backend| async move {
     let mut meta = key_meta("aes");
     meta["bit_length"] = 123.into();
     c.post_json("/v1/orders", &json!({"type": "key", "meta": meta})).await.expect(400);
-    let cert = json!({"type": "certificate", "meta": {"subject_dn": "CN=example.com"}});
-    c.post_json("/v1/orders", &cert).await.expect_error(400, "Certificate orders are not available yet.");
+    let cert = json!({"type": "certificate", "meta": {"request_type": "full-cmc", "subject_dn": "CN=example.com"}});
+    c.post_json("/v1/orders", &cert).await.expect_error(400, "Full CMC Requests are not yet supported.");
     assert_eq!(order_total(&c).await, 0);
     c.put_json("/v1/orders", &json!({})).await.expect_error(405, "Order update is not supported.");
 });

@@ -6,7 +6,7 @@ use anyhow::Context;
 use portcullis_api::config::Config;
 use portcullis_api::startup::{self, retention_options, worker_options};
 use portcullis_api::state::AppState;
-use portcullis_jobs::{OrderTask, WorkerSet};
+use portcullis_jobs::{CertificateStepTask, OrderTask, WorkerSet};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -54,12 +54,14 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
 /// The background job machinery of one process.
 struct Jobs {
     orders: WorkerSet,
+    certificate_steps: WorkerSet,
     retention: JoinHandle<()>,
 }
 
 impl Jobs {
     async fn join(self) {
         self.orders.join().await;
+        self.certificate_steps.join().await;
         let _ = self.retention.await;
     }
 }
@@ -78,9 +80,20 @@ fn start_jobs(state: &AppState, stopped: &watch::Receiver<()>) -> Jobs {
         worker_options(&state.config),
         until_stopped(),
     );
+    let certificate_steps = portcullis_jobs::start_workers::<CertificateStepTask, _>(
+        &state.db,
+        state.order_handler(),
+        worker_options(&state.config),
+        until_stopped(),
+    );
     let retention =
         portcullis_jobs::spawn_retention(state.db.clone(), retention_options(&state.config), until_stopped());
-    Jobs { orders, retention }
+    // What `GET /health/ready` checks in a process with workers.
+    state.workers.started(vec![
+        (<OrderTask as portcullis_jobs::Job>::QUEUE, orders.probe()),
+        (<CertificateStepTask as portcullis_jobs::Job>::QUEUE, certificate_steps.probe()),
+    ]);
+    Jobs { orders, certificate_steps, retention }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -1,7 +1,12 @@
 //! Request handlers, one module per resource and one file per action. Routes are wired in
 //! [`crate::router`].
 
+pub mod cas;
+pub mod certificate_requests;
 pub mod containers;
+pub mod health;
+pub mod jobs;
+pub mod metrics;
 pub mod orders;
 pub mod paging;
 pub mod path;

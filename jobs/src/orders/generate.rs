@@ -1,5 +1,6 @@
 //! One delivery of an order: read it, generate its key or key pair on the blocking pool, seal the
-//! results and store them with the guarded PENDING → ACTIVE move in one transaction.
+//! results and store them with the guarded PENDING → ACTIVE move in one transaction. A
+//! certificate order's first step is handed to `certificate`.
 
 use portcullis_plugins::KeyPair;
 use portcullis_store::containers::{self, Container};
@@ -14,17 +15,17 @@ use super::{Failure, OrderTask, ProcessTypeOrder};
 
 /// What a `key` or `asymmetric` order's meta asks for. The API validated the meta at POST, so a
 /// meta that does not parse here is a bug, reported as an internal failure.
-struct KeySpec {
-    name: Option<String>,
-    algorithm: String,
-    bit_length: u32,
-    mode: Option<String>,
-    content_type: &'static str,
-    expiration: Option<Timestamp>,
+pub(super) struct KeySpec {
+    pub(super) name: Option<String>,
+    pub(super) algorithm: String,
+    pub(super) bit_length: u32,
+    pub(super) mode: Option<String>,
+    pub(super) content_type: &'static str,
+    pub(super) expiration: Option<Timestamp>,
 }
 
 impl KeySpec {
-    fn from_meta(meta: &str) -> Result<Self, Failure> {
+    pub(super) fn from_meta(meta: &str) -> Result<Self, Failure> {
         let meta: Map<String, Value> = serde_json::from_str(meta).map_err(|_| Failure::internal())?;
         let text = |k: &str| meta.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
         let algorithm = text("algorithm").ok_or_else(Failure::internal)?;
@@ -43,7 +44,14 @@ impl KeySpec {
         })
     }
 
-    fn secret(&self, order: &orders::Order, id: Uuid, secret_type: &str, content_type: &str, now: Timestamp) -> Secret {
+    pub(super) fn secret(
+        &self,
+        order: &orders::Order,
+        id: Uuid,
+        secret_type: &str,
+        content_type: &str,
+        now: Timestamp,
+    ) -> Secret {
         Secret {
             id,
             project_id: order.project_id.clone(),
@@ -85,11 +93,11 @@ pub(super) async fn process(h: &ProcessTypeOrder, db: &Db, task: &OrderTask) -> 
         tracing::info!(order_id = %task.order_id, "order no longer pending; nothing to do");
         return Ok(());
     };
-    let spec = KeySpec::from_meta(&order.meta)?;
     match order.kind.as_str() {
-        "key" => key_order(h, db, &order, &spec).await,
-        "asymmetric" => asymmetric_order(h, db, &order, &spec).await,
-        // Certificate orders are refused at POST until the CA plugin exists.
+        "key" => key_order(h, db, &order, &KeySpec::from_meta(&order.meta)?).await,
+        "asymmetric" => asymmetric_order(h, db, &order, &KeySpec::from_meta(&order.meta)?).await,
+        // The first step of the chain; the rest run as `CertificateStepTask`s.
+        "certificate" => super::certificate::run_step(h, db, &order, None).await,
         _ => Err(Failure::issue(400, "Order type not supported")),
     }
 }
@@ -97,9 +105,13 @@ pub(super) async fn process(h: &ProcessTypeOrder, db: &Db, task: &OrderTask) -> 
 async fn key_order(h: &ProcessTypeOrder, db: &Db, order: &orders::Order, spec: &KeySpec) -> Result<(), Failure> {
     let (keygen, algorithm, bits, mode) =
         (h.keygen.clone(), spec.algorithm.clone(), spec.bit_length, spec.mode.clone());
-    let key = tokio::task::spawn_blocking(move || keygen.generate_symmetric(&algorithm, bits, mode.as_deref()))
-        .await
-        .map_err(|_| Failure::Transient("key generation task failed".into()))??;
+    // The plugin call's span, entered on the blocking thread (spans do not follow it there).
+    let span = tracing::info_span!("keygen", otel.name = "keygen symmetric", algorithm = %algorithm, bit_length = bits);
+    let key = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| keygen.generate_symmetric(&algorithm, bits, mode.as_deref()))
+    })
+    .await
+    .map_err(|_| Failure::Transient("key generation task failed".into()))??;
 
     let project = order.project_id.as_str();
     let kek = h.keks.project_kek(db, project).await?;
@@ -109,7 +121,7 @@ async fn key_order(h: &ProcessTypeOrder, db: &Db, order: &orders::Order, spec: &
 
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
-    if !orders::mark_active(&mut tx, order.id, Some(secret_id), None, now).await? {
+    if !orders::mark_active(&mut tx, order.id, Some(secret_id), None, None, now).await? {
         return Ok(()); // another delivery finished it, or it was deleted: roll back
     }
     secrets::insert(&mut tx, &spec.secret(order, secret_id, "symmetric", spec.content_type, now)).await?;
@@ -125,9 +137,41 @@ async fn asymmetric_order(h: &ProcessTypeOrder, db: &Db, order: &orders::Order, 
         Some(id) => Some(read_passphrase(h, db, project, id).await?),
         None => None,
     };
+    let pair = generate_pair(h, db, project, spec, passphrase).await?;
+
+    let now = Timestamp::now();
+    let container_id = Uuid::new_v4();
+    let mut tx = db.begin().await?;
+    if !orders::mark_active(&mut tx, order.id, None, Some(container_id), None, now).await? {
+        return Ok(()); // another delivery finished it, or it was deleted: roll back
+    }
+    insert_rsa_container(&mut tx, order, spec, &pair, order.passphrase_secret_id, container_id, now).await?;
+    commit(tx).await?;
+    tracing::info!(order_id = %order.id, %container_id, "asymmetric order active");
+    Ok(())
+}
+
+/// A generated key pair, sealed for two new secrets of the order's project.
+pub(super) struct SealedPair {
+    kek_id: Uuid,
+    private: (Uuid, Vec<u8>),
+    public: (Uuid, Vec<u8>),
+}
+
+/// Generates the key pair `spec` asks for on the blocking pool and seals both halves. The
+/// plaintext private key is dropped (zeroized) here.
+pub(super) async fn generate_pair(
+    h: &ProcessTypeOrder,
+    db: &Db,
+    project: &str,
+    spec: &KeySpec,
+    passphrase: Option<Zeroizing<String>>,
+) -> Result<SealedPair, Failure> {
     let (keygen, algorithm, bits) = (h.keygen.clone(), spec.algorithm.clone(), spec.bit_length);
+    let span =
+        tracing::info_span!("keygen", otel.name = "keygen asymmetric", algorithm = %algorithm, bit_length = bits);
     let pair: KeyPair = tokio::task::spawn_blocking(move || {
-        keygen.generate_asymmetric(&algorithm, bits, passphrase.as_ref().map(|p| p.as_str()))
+        span.in_scope(|| keygen.generate_asymmetric(&algorithm, bits, passphrase.as_ref().map(|p| p.as_str())))
     })
     .await
     .map_err(|_| Failure::Transient("key generation task failed".into()))??;
@@ -136,21 +180,28 @@ async fn asymmetric_order(h: &ProcessTypeOrder, db: &Db, order: &orders::Order, 
     let (private_id, public_id) = (Uuid::new_v4(), Uuid::new_v4());
     let private = h.keks.seal(&kek, project, private_id, pair.private_key_pem.as_bytes())?;
     let public = h.keks.seal(&kek, project, public_id, pair.public_key_pem.as_bytes())?;
-    drop(pair);
+    Ok(SealedPair { kek_id: kek.id, private: (private_id, private), public: (public_id, public) })
+}
 
-    let now = Timestamp::now();
-    let container_id = Uuid::new_v4();
-    let mut tx = db.begin().await?;
-    if !orders::mark_active(&mut tx, order.id, None, Some(container_id), now).await? {
-        return Ok(()); // another delivery finished it, or it was deleted: roll back
-    }
+/// Inserts the pair's two secrets and the `rsa` container linking them (and the passphrase
+/// secret, if any), as Barbican's asymmetric orders make it.
+pub(super) async fn insert_rsa_container(
+    tx: &mut Tx,
+    order: &orders::Order,
+    spec: &KeySpec,
+    pair: &SealedPair,
+    passphrase_id: Option<Uuid>,
+    container_id: Uuid,
+    now: Timestamp,
+) -> Result<(), Failure> {
     const OCTETS: &str = "application/octet-stream";
-    for (id, kind, sealed) in [(private_id, "private", &private), (public_id, "public", &public)] {
-        secrets::insert(&mut tx, &spec.secret(order, id, kind, OCTETS, now)).await?;
-        secrets::insert_payload(&mut tx, id, kek.id, sealed, now).await?;
+    for (kind, (id, sealed)) in [("private", &pair.private), ("public", &pair.public)] {
+        secrets::insert(tx, &spec.secret(order, *id, kind, OCTETS, now)).await?;
+        secrets::insert_payload(tx, *id, pair.kek_id, sealed, now).await?;
     }
-    let mut links = vec![(private_id, Some("private_key".to_owned())), (public_id, Some("public_key".to_owned()))];
-    if let Some(pid) = order.passphrase_secret_id {
+    let mut links =
+        vec![(pair.private.0, Some("private_key".to_owned())), (pair.public.0, Some("public_key".to_owned()))];
+    if let Some(pid) = passphrase_id {
         links.push((pid, Some("private_key_passphrase".to_owned())));
     }
     let container = Container {
@@ -163,9 +214,7 @@ async fn asymmetric_order(h: &ProcessTypeOrder, db: &Db, order: &orders::Order, 
         created_at: now,
         updated_at: now,
     };
-    containers::insert(&mut tx, &container, &links).await?;
-    commit(tx).await?;
-    tracing::info!(order_id = %order.id, %container_id, "asymmetric order active");
+    containers::insert(tx, &container, &links).await?;
     Ok(())
 }
 
@@ -175,7 +224,7 @@ async fn commit(tx: Tx) -> Result<(), Failure> {
 
 /// Opens the order's sealed passphrase. A passphrase secret the client deleted meanwhile (its
 /// ciphertext is erased on delete) fails the order.
-async fn read_passphrase(
+pub(super) async fn read_passphrase(
     h: &ProcessTypeOrder,
     db: &Db,
     project: &str,

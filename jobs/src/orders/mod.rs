@@ -11,11 +11,19 @@
 //! guarded PENDING → ACTIVE move (`orders::mark_active`). A second delivery, or a job whose order
 //! was deleted, finds the guard false and rolls back: nothing is created twice.
 //!
+//! A certificate order is a chain: this job runs its first step, and the rest run as
+//! [`CertificateStepTask`]s on the `certificate_steps` queue, handled by the same handler with
+//! the same failure handling.
+//!
 //! # Layout
-//! - this file: the job, the handler and its failure handling.
+//! - this file: the jobs, the handler and its failure handling.
 //! - `generate.rs`: reading order meta, generating keys and storing them.
+//! - `certificate/`: the steps of a certificate order.
 
+mod certificate;
 mod generate;
+
+pub use certificate::{CaApproval, CertificateAuthorities, CertificateStepTask, first_step, sub_status};
 
 use std::sync::Arc;
 
@@ -45,13 +53,18 @@ impl Job for OrderTask {
 pub struct ProcessTypeOrder {
     pub keks: Arc<KekHierarchy>,
     pub keygen: Arc<dyn KeyGenerator>,
+    /// The CAs certificate orders are sent to.
+    pub cas: Arc<CertificateAuthorities>,
+    /// Deliveries of each follow-up job before it counts as exhausted.
+    pub max_attempts: u32,
 }
 
 /// Why one delivery did not finish the order.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// The order cannot succeed: record ERROR with this code and reason.
-    Permanent { code: u16, reason: String },
+    /// The order cannot succeed: record ERROR with this code and reason (and, for certificate
+    /// orders, the `sub_status` saying which side failed).
+    Permanent { code: u16, reason: String, sub_status: Option<(&'static str, &'static str)> },
     /// Try again later (database unavailable, lock timeout...). Never carries secret material.
     Transient(String),
 }
@@ -59,12 +72,12 @@ pub(crate) enum Failure {
 impl Failure {
     /// Barbican's wording for a refusal (`{Operation} issue seen - {message}.`).
     pub(crate) fn issue(code: u16, message: impl std::fmt::Display) -> Self {
-        Failure::Permanent { code, reason: format!("Process TypeOrder issue seen - {message}.") }
+        Failure::Permanent { code, reason: format!("Process TypeOrder issue seen - {message}."), sub_status: None }
     }
 
     /// Barbican's wording for an unexpected failure, which hides the cause from the client.
     pub(crate) fn internal() -> Self {
-        Failure::Permanent { code: 500, reason: INTERNAL_REASON.into() }
+        Failure::Permanent { code: 500, reason: INTERNAL_REASON.into(), sub_status: None }
     }
 }
 
@@ -98,49 +111,101 @@ impl From<KeyGenError> for Failure {
 
 impl Handler<OrderTask> for ProcessTypeOrder {
     async fn handle(&self, task: OrderTask, ctx: JobContext) -> Outcome {
-        let order_id = task.order_id;
-        match generate::process(self, &ctx.db, &task).await {
-            Ok(()) => Outcome::Done,
-            Err(Failure::Transient(error)) => Outcome::retry(error),
-            Err(Failure::Permanent { code, reason }) => {
-                tracing::info!(order_id = %order_id, code, %reason, "order failed");
-                match fail_order(&ctx.db, &task, code, &reason).await {
-                    Ok(()) => Outcome::Done,
-                    Err(e) => Outcome::retry(format!("recording the order's failure: {e}")),
-                }
-            }
-        }
+        let result = generate::process(self, &ctx.db, &task).await;
+        settle(&ctx.db, task.order_id, result).await
     }
 
     async fn exhausted(&self, tx: &mut Tx, task: OrderTask, ctx: &JobContext, _error: &str) -> Result<(), BoxDynError> {
-        // The last error stays in the job row for operators; the client gets a fixed reason.
-        let reason = format!(
+        Ok(fail_order_in(tx, task.order_id, &exhausted_failure(ctx)).await?)
+    }
+
+    // The handler records its own permanent failures; an `Outcome::Failed` that never reached
+    // it (an injected fault) must still leave the order in ERROR, not PENDING forever.
+    async fn failed(&self, tx: &mut Tx, task: OrderTask, _ctx: &JobContext, _error: &str) -> Result<(), BoxDynError> {
+        Ok(fail_order_in(tx, task.order_id, &Failure::internal()).await?)
+    }
+}
+
+impl Handler<CertificateStepTask> for ProcessTypeOrder {
+    async fn handle(&self, task: CertificateStepTask, ctx: JobContext) -> Outcome {
+        let result = certificate::run_task(self, &ctx.db, &task).await;
+        settle(&ctx.db, task.order_id, result).await
+    }
+
+    async fn exhausted(
+        &self,
+        tx: &mut Tx,
+        task: CertificateStepTask,
+        ctx: &JobContext,
+        _error: &str,
+    ) -> Result<(), BoxDynError> {
+        Ok(fail_order_in(tx, task.order_id, &exhausted_failure(ctx)).await?)
+    }
+
+    async fn failed(
+        &self,
+        tx: &mut Tx,
+        task: CertificateStepTask,
+        _ctx: &JobContext,
+        _error: &str,
+    ) -> Result<(), BoxDynError> {
+        Ok(fail_order_in(tx, task.order_id, &Failure::internal()).await?)
+    }
+}
+
+/// What a delivery's result means for its job: done (the order may have been failed
+/// permanently on the way) or retried.
+async fn settle(db: &Db, order_id: Uuid, result: Result<(), Failure>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Done,
+        Err(Failure::Transient(error)) => Outcome::retry(error),
+        Err(failure) => {
+            if let Failure::Permanent { code, reason, .. } = &failure {
+                tracing::info!(order_id = %order_id, code, %reason, "order failed");
+            }
+            match fail_order(db, order_id, &failure).await {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::retry(format!("recording the order's failure: {e}")),
+            }
+        }
+    }
+}
+
+/// The failure recorded when a job runs out of attempts. The last error stays in the job row for
+/// operators; the client gets a fixed reason.
+fn exhausted_failure(ctx: &JobContext) -> Failure {
+    Failure::Permanent {
+        code: 500,
+        reason: format!(
             "Process TypeOrder failure seen - the order could not be processed after {} attempts.",
             ctx.attempt
-        );
-        fail_order_in(tx, &task, 500, &reason).await?;
-        Ok(())
+        ),
+        sub_status: None,
     }
 }
 
 /// Records a permanent failure in its own transaction.
-async fn fail_order(db: &Db, task: &OrderTask, code: u16, reason: &str) -> Result<(), sqlx::Error> {
+async fn fail_order(db: &Db, order_id: Uuid, failure: &Failure) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    fail_order_in(&mut tx, task, code, reason).await?;
+    fail_order_in(&mut tx, order_id, failure).await?;
     tx.commit().await
 }
 
 /// PENDING → ERROR, and the order's passphrase secret (created with the order, never linked to
 /// anything now) is deleted with it. A no-op for an order that is no longer PENDING.
-async fn fail_order_in(tx: &mut Tx, task: &OrderTask, code: u16, reason: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn fail_order_in(tx: &mut Tx, order_id: Uuid, failure: &Failure) -> Result<(), sqlx::Error> {
+    let Failure::Permanent { code, reason, sub_status } = failure else { return Ok(()) };
     let now = Timestamp::now();
-    let Some(order) = orders::find(tx, &task.project_id, task.order_id).await? else {
+    let Some(order) = orders::find_any_project(tx, order_id).await? else {
         return Ok(());
     };
+    if let Some((sub, message)) = sub_status {
+        orders::set_sub_status(tx, order.id, sub, message, now).await?;
+    }
     if orders::mark_error(tx, order.id, &code.to_string(), reason, now).await?
         && let Some(pid) = order.passphrase_secret_id
     {
-        secrets::soft_delete(tx, &task.project_id, pid, now).await?;
+        secrets::soft_delete(tx, &order.project_id, pid, now).await?;
     }
     Ok(())
 }

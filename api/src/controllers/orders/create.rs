@@ -10,12 +10,14 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_jobs::{EnqueueOptions, JobError, OrderTask};
+use portcullis_store::certificate_requests;
 use portcullis_store::orders::{self, Order};
 use portcullis_store::secrets::{self, Secret};
 use portcullis_store::{Timestamp, Tx};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::certificate;
 use super::validate::{self, OrderSpec, Passphrase, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
@@ -35,14 +37,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let now = Timestamp::now();
     let new = validate::new_order(&body, app.config.max_secret_bytes, now)?;
-    let (expiration, passphrase) = match &new.spec {
-        OrderSpec::Key(k) => (k.expiration, None),
-        OrderSpec::Asymmetric(a) => (a.expiration, a.passphrase.clone()),
-        // Validated, but nothing can issue certificates yet: the CA plugin (and the
-        // certificate branch of the worker) come next session.
-        OrderSpec::Certificate(_) => {
-            return Err(ApiError::BadRequest("Certificate orders are not available yet.".into()));
-        }
+    let (expiration, passphrase, certificate) = match &new.spec {
+        OrderSpec::Key(k) => (k.expiration, None, None),
+        OrderSpec::Asymmetric(a) => (a.expiration, a.passphrase.clone(), None),
+        OrderSpec::Certificate(meta) => (None, None, Some(meta)),
     };
     let mut meta = new.meta.clone();
     meta.shift_remove("passphrase");
@@ -90,11 +88,18 @@ pub async fn create(
         }
         None => {
             let mut tx = app.db.begin().await?;
-            insert_pending(&app, &mut tx, &order).await?;
+            if let Some(meta) = certificate {
+                let request = certificate::request_row(&mut tx, &caller, &order, meta).await?;
+                insert_pending(&app, &mut tx, &order).await?;
+                certificate_requests::insert(&mut tx, &request).await?;
+            } else {
+                insert_pending(&app, &mut tx, &order).await?;
+            }
             tx
         }
     };
     tx.commit().await?;
+    portcullis_observability::metrics::metrics().order_created(new.kind().as_str());
     tracing::info!(order_id = %id, order_type = %order.kind, "order created");
 
     let order_ref = hrefs.order(&id);

@@ -1,12 +1,15 @@
-//! `DELETE /v1/orders/{id}`: soft-deletes the order. What it generated stays. A PENDING order's
-//! job then finds the order gone and creates nothing (its transitions require `NOT deleted`).
+//! `DELETE /v1/orders/{id}`: soft-deletes the order and, in the same transaction, cancels its
+//! jobs that have not started (`portcullis_jobs::cancel_order_jobs`). What it generated stays. A
+//! job already running finds the order gone and creates nothing (its transitions require
+//! `NOT deleted`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use portcullis_jobs::JobError;
 use portcullis_store::{Timestamp, orders};
 
 use crate::context::Caller;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -15,7 +18,11 @@ pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<
     if !orders::soft_delete(&mut tx, &caller.project_id, id, Timestamp::now()).await? {
         return Err(super::order_not_found());
     }
+    let cancelled = portcullis_jobs::cancel_order_jobs(&mut tx, id).await.map_err(|e| match e {
+        JobError::Sqlx(e) => ApiError::from(e),
+        other => ApiError::Internal(anyhow::anyhow!("cancelling an order's jobs: {other}")),
+    })?;
     tx.commit().await?;
-    tracing::info!(order_id = %id, "order deleted");
+    tracing::info!(order_id = %id, cancelled_jobs = cancelled, "order deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,12 +7,14 @@
 //!
 //! # Layout
 //! - [`create`]: `POST /v1/orders` (202), and `PUT /v1/orders` (405).
+//! - [`certificate`]: what a certificate order resolves at `POST` (its CA, its key container).
 //! - [`get`]: `GET /v1/orders/{id}`.
 //! - [`list`]: `GET /v1/orders`, paged.
 //! - [`delete`]: `DELETE /v1/orders/{id}`.
 //! - [`validate`]: the `Order` schema and the per-type `meta` rules of `POST /v1/orders`.
 //! - [`view`]: the JSON shape of an order.
 
+pub mod certificate;
 pub mod create;
 pub mod delete;
 pub mod get;

@@ -1,0 +1,19 @@
+//! `GET /v1/cas/{id}/cacert` and `GET /v1/cas/{id}/intermediates`: the CA's certificate and the
+//! chain above it, as PEM text. The local CA is a root: it has no intermediates.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub async fn cacert(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let ca = super::load(&mut app.db.acquire().await?, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain")], ca.ca_certificate).into_response())
+}
+
+pub async fn intermediates(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    super::load(&mut app.db.acquire().await?, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain")], String::new()).into_response())
+}
