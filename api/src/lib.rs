@@ -26,6 +26,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod policy;
 pub mod router;
 pub mod schema;
 pub mod startup;
