@@ -18,6 +18,9 @@ pub struct Caller {
     pub project_id: String,
     pub user_id: Option<String>,
     pub roles: Vec<String>,
+    /// Whether Barbican's current default policy applies (`true`) or its legacy roles
+    /// (`PORTCULLIS_ENFORCE_NEW_DEFAULTS=false`); see [`crate::policy`].
+    pub enforce_new_defaults: bool,
 }
 
 /// Decides who is calling. Project ids are opaque strings of at most 36 characters, as in
@@ -32,7 +35,7 @@ pub fn identify(headers: &HeaderMap) -> Result<Caller, ApiError> {
     let roles = text("x-roles")
         .map(|r| r.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_else(|| vec!["admin".to_owned()]);
-    Ok(Caller { project_id: project_id.to_owned(), user_id, roles })
+    Ok(Caller { project_id: project_id.to_owned(), user_id, roles, enforce_new_defaults: true })
 }
 
 impl Caller {
