@@ -14,7 +14,21 @@
 //! | `max_secret_bytes` | `PORTCULLIS_MAX_SECRET_BYTES` | 20000 |
 //! | `max_request_bytes` | `PORTCULLIS_MAX_REQUEST_BYTES` | 25000 |
 //! | `kek_cache_size` | `PORTCULLIS_KEK_CACHE_SIZE` | 1024 |
-//! | `request_timeout_secs` | `PORTCULLIS_REQUEST_TIMEOUT_SECS` | 30 |
+//! | `secret_stores` | `PORTCULLIS_SECRET_STORES` | none: one implicit store, `default` (list of `[[secret_stores]]` tables: `name`, `plugin` = `simple_crypto`, `master_key_file` or `master_key_env`, `global_default`; see [`secret_stores`]) |
+//! | `request_timeout_secs` | `PORTCULLIS_REQUEST_TIMEOUT_SECS` | 30 (a slower request is answered 503) |
+//! | `max_header_bytes` | `PORTCULLIS_MAX_HEADER_BYTES` | 16384 (all header names and values; more is 431) |
+//! | `cors_allowed_origins` | `PORTCULLIS_CORS_ALLOWED_ORIGINS` | unset: CORS off (comma list of origins) |
+//! | `auth` | `PORTCULLIS_AUTH` | `noauth` (`noauth` or `jwt`; see README "Authentication") |
+//! | `allow_noauth_on_public_bind` | `PORTCULLIS_ALLOW_NOAUTH_ON_PUBLIC_BIND` | false (`noauth` on a non-loopback `bind` refuses to start) |
+//! | `enforce_new_defaults` | `PORTCULLIS_ENFORCE_NEW_DEFAULTS` | true (Barbican's current policy and implied roles; false: legacy) |
+//! | `jwt_hs256_secret_file` | `PORTCULLIS_JWT_HS256_SECRET_FILE` | unset (a file holding the HS256 secret, at least 32 bytes) |
+//! | `jwt_keys_file` | `PORTCULLIS_JWT_KEYS_FILE` | unset (RS256/ES256 public keys: PEM or JWKS) |
+//! | `jwt_issuer` | `PORTCULLIS_JWT_ISSUER` | unset: `iss` not checked |
+//! | `jwt_audience` | `PORTCULLIS_JWT_AUDIENCE` | unset: `aud` not checked |
+//! | `jwt_leeway_secs` | `PORTCULLIS_JWT_LEEWAY_SECS` | 60 (clock skew allowed on `exp` and `nbf`) |
+//! | `jwt_project_claim` | `PORTCULLIS_JWT_PROJECT_CLAIM` | `project_id` |
+//! | `jwt_user_claim` | `PORTCULLIS_JWT_USER_CLAIM` | `sub` |
+//! | `jwt_roles_claim` | `PORTCULLIS_JWT_ROLES_CLAIM` | `roles` (a list of strings or a comma-separated string) |
 //! | `log_format` | `PORTCULLIS_LOG_FORMAT` | `text` (`text` or `json`) |
 //! | `worker_concurrency` | `PORTCULLIS_WORKER_CONCURRENCY` | 4 (orders processed at once per process) |
 //! | `job_max_attempts` | `PORTCULLIS_JOB_MAX_ATTEMPTS` | 8 (deliveries before an order goes to ERROR) |
@@ -27,6 +41,11 @@
 //! | `ca_hold_timeout_secs` | `PORTCULLIS_CA_HOLD_TIMEOUT_SECS` | 604800 (a request held longer fails its order) |
 //! | `ca_cert_validity_days` | `PORTCULLIS_CA_CERT_VALIDITY_DAYS` | 365 (certificates the local CA issues) |
 //! | `ca_validity_days` | `PORTCULLIS_CA_VALIDITY_DAYS` | 3650 (the local CA's own certificate, made on first start) |
+//! | `quota_secrets` | `PORTCULLIS_QUOTA_SECRETS` | -1 (default per-project quota; negative: unlimited, 0: none allowed) |
+//! | `quota_orders` | `PORTCULLIS_QUOTA_ORDERS` | -1 (as above, for orders) |
+//! | `quota_containers` | `PORTCULLIS_QUOTA_CONTAINERS` | -1 (as above, for containers) |
+//! | `quota_consumers` | `PORTCULLIS_QUOTA_CONSUMERS` | -1 (as above, for secret and for container consumers) |
+//! | `quota_cas` | `PORTCULLIS_QUOTA_CAS` | -1 (reported only: projects cannot create CAs) |
 //! | `otel_endpoint` | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: no trace export (`http://host:4318`: export over OTLP/HTTP) |
 //! | `otel_protocol` | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` (the only one supported) |
 //! | `otel_service_name` | `OTEL_SERVICE_NAME` | `portcullis` |
@@ -48,6 +67,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use portcullis_jobs::Faults;
 use serde::{Deserialize, Serialize};
 
+pub mod secret_stores;
+
+pub use secret_stores::SecretStoreConfig;
+
 /// A value that must never be printed (`Debug` and `Display` show `***`).
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -65,6 +88,17 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// How callers are identified (see [`crate::auth`]).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Barbican's unauthenticated context: `X-Project-Id` / `X-Roles` headers, trusted.
+    #[default]
+    NoAuth,
+    /// Bearer JWTs verified against configured keys.
+    Jwt,
 }
 
 /// Whether the local CA signs certificate requests at once or holds them for an admin.
@@ -89,7 +123,24 @@ pub struct Config {
     pub max_secret_bytes: usize,
     pub max_request_bytes: usize,
     pub kek_cache_size: usize,
+    /// The secret stores (`[[secret_stores]]`); empty: one implicit store on the top-level key.
+    pub secret_stores: Vec<SecretStoreConfig>,
     pub request_timeout_secs: u64,
+    /// All header names and values, in bytes (431 above).
+    pub max_header_bytes: usize,
+    /// Origins allowed cross-origin requests (comma list); `None`: CORS off.
+    pub cors_allowed_origins: Option<String>,
+    pub auth: AuthMode,
+    pub allow_noauth_on_public_bind: bool,
+    pub enforce_new_defaults: bool,
+    pub jwt_hs256_secret_file: Option<PathBuf>,
+    pub jwt_keys_file: Option<PathBuf>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_leeway_secs: u64,
+    pub jwt_project_claim: String,
+    pub jwt_user_claim: String,
+    pub jwt_roles_claim: String,
     pub log_format: LogFormat,
     pub worker_concurrency: usize,
     pub job_max_attempts: u32,
@@ -102,6 +153,12 @@ pub struct Config {
     pub ca_hold_timeout_secs: u64,
     pub ca_cert_validity_days: u32,
     pub ca_validity_days: u32,
+    /// Default quotas (README "Quotas"); a project's own (`/v1/project-quotas`) override them.
+    pub quota_secrets: i64,
+    pub quota_orders: i64,
+    pub quota_containers: i64,
+    pub quota_consumers: i64,
+    pub quota_cas: i64,
     /// OTLP trace export (README "Tracing"); `None` (or empty): off.
     pub otel_endpoint: Option<String>,
     pub otel_protocol: String,
@@ -125,7 +182,21 @@ impl Default for Config {
             max_secret_bytes: 20_000,
             max_request_bytes: 25_000,
             kek_cache_size: 1024,
+            secret_stores: Vec::new(),
             request_timeout_secs: 30,
+            max_header_bytes: 16 * 1024,
+            cors_allowed_origins: None,
+            auth: AuthMode::NoAuth,
+            allow_noauth_on_public_bind: false,
+            enforce_new_defaults: true,
+            jwt_hs256_secret_file: None,
+            jwt_keys_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_leeway_secs: 60,
+            jwt_project_claim: "project_id".into(),
+            jwt_user_claim: "sub".into(),
+            jwt_roles_claim: "roles".into(),
             log_format: LogFormat::Text,
             worker_concurrency: 4,
             job_max_attempts: 8,
@@ -138,6 +209,11 @@ impl Default for Config {
             ca_hold_timeout_secs: 7 * 24 * 3600,
             ca_cert_validity_days: 365,
             ca_validity_days: 3650,
+            quota_secrets: -1,
+            quota_orders: -1,
+            quota_containers: -1,
+            quota_consumers: -1,
+            quota_cas: -1,
             otel_endpoint: None,
             otel_protocol: portcullis_observability::otel::PROTOCOL.into(),
             otel_service_name: "portcullis".into(),
@@ -229,7 +305,47 @@ impl Config {
                 return Err(ConfigError(format!("{key} (PORTCULLIS_{}) must be at least 1", key.to_uppercase())));
             }
         }
+        self.validate_http()?;
+        secret_stores::validate(&self.secret_stores)?;
         self.validate_otel()
+    }
+
+    /// The header limit and the CORS origins.
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        // hyper refuses (bodiless) above ~400 KiB of headers, so a larger limit would not apply.
+        if !(1024..=256 * 1024).contains(&self.max_header_bytes) {
+            return Err(ConfigError(format!(
+                "max_header_bytes (PORTCULLIS_MAX_HEADER_BYTES) must be between 1024 and 262144, got {}",
+                self.max_header_bytes
+            )));
+        }
+        for origin in self.cors_origins() {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.trim_end_matches('/').contains(|c: char| c == '*' || c.is_whitespace())
+                && axum::http::HeaderValue::from_str(&origin).is_ok();
+            if !ok {
+                return Err(ConfigError(format!(
+                    "cors_allowed_origins (PORTCULLIS_CORS_ALLOWED_ORIGINS): {origin:?} is not an origin like \
+                     https://app.example.com (no wildcards)"
+                )));
+            }
+        }
+        for (key, value) in [
+            ("jwt_project_claim", &self.jwt_project_claim),
+            ("jwt_user_claim", &self.jwt_user_claim),
+            ("jwt_roles_claim", &self.jwt_roles_claim),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError(format!("{key} ({}) must not be empty", env_name(key))));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured CORS origins, without trailing slashes; empty when CORS is off.
+    pub fn cors_origins(&self) -> Vec<String> {
+        let list = self.cors_allowed_origins.as_deref().unwrap_or_default();
+        list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
     }
 
     fn validate_otel(&self) -> Result<(), ConfigError> {

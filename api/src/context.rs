@@ -1,9 +1,9 @@
 //! Who is calling and how to name things back to them.
 //!
-//! [`identify`] is the single place where a caller's identity is decided. In `noauth` mode (the
-//! only mode until the policy issue) it reads Barbican's unauthenticated-context headers:
-//! `X-Project-Id` (required on /v1 resources), `X-User-Id` and `X-Roles`. A request without
-//! `X-Roles` gets `admin`, as Barbican's unauthenticated context does.
+//! Callers are identified by [`crate::auth::Authenticator`]. [`identify`] is its `noauth` mode:
+//! Barbican's unauthenticated-context headers `X-Project-Id` (required on /v1 resources),
+//! `X-User-Id` and `X-Roles`. A request without `X-Roles` gets `admin`, as Barbican's
+//! unauthenticated context does.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
@@ -23,7 +23,7 @@ pub struct Caller {
     pub enforce_new_defaults: bool,
 }
 
-/// Decides who is calling. Project ids are opaque strings of at most 36 characters, as in
+/// `noauth` mode's caller, from the headers (roles as given). Project ids are opaque strings of at most 36 characters, as in
 /// Barbican's schema.
 pub fn identify(headers: &HeaderMap) -> Result<Caller, ApiError> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
@@ -46,22 +46,23 @@ impl Caller {
 
     /// Refuses a caller without the admin role, with Barbican's policy wording.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("Forbidden: the admin role is required.".into()))
-        }
+        if self.is_admin() { Ok(()) } else { Err(ApiError::Forbidden("Forbidden: the admin role is required.".into())) }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        // The /v1 middleware has already identified the caller; fall back for safety.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // The /v1 middleware has already identified the caller; elsewhere, the configured mode
+        // decides (never the headers alone, which `jwt` mode ignores).
         match parts.extensions.get::<Caller>() {
             Some(c) => Ok(c.clone()),
-            None => identify(&parts.headers),
+            None => AppState::from_ref(state).auth.identify(&parts.headers),
         }
     }
 }

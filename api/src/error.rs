@@ -17,6 +17,10 @@ pub enum ApiError {
     Schema { schema: &'static str, reason: String, property: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// No valid credentials (`auth = jwt`): 401 with a `WWW-Authenticate: Bearer` challenge.
+    /// `token_presented` adds `error="invalid_token"` to the challenge (RFC 6750 §3.1).
+    #[error("unauthorized: {description}")]
+    Unauthorized { description: String, token_presented: bool },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("forbidden: {0}")]
@@ -56,6 +60,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Schema { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -75,6 +80,7 @@ impl ApiError {
                     .into()
             }
             Self::BadRequest(d)
+            | Self::Unauthorized { description: d, .. }
             | Self::NotFound(d)
             | Self::Forbidden(d)
             | Self::Conflict(d)
@@ -133,8 +139,21 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut resp = error_body(status, self.description());
-        if let Self::MethodNotAllowed(allow) = self {
-            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        match self {
+            Self::MethodNotAllowed(allow) => {
+                resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            // RFC 6750 §3; keystonemiddleware sends `Keystone uri=...` here, which names a
+            // Keystone that this deployment does not have.
+            Self::Unauthorized { token_presented, .. } => {
+                let challenge = if token_presented {
+                    r#"Bearer realm="portcullis", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="portcullis""#
+                };
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            _ => {}
         }
         resp
     }

@@ -3,6 +3,9 @@
 //! # Layout
 //! - [`router`]: every route, wired to its controller.
 //! - [`controllers`]: one module per resource, one file per action.
+//! - [`audit`]: the audit trail of payload reads, changes and refusals.
+//! - [`auth`]: authentication modes (`noauth`, `jwt` bearer tokens) and implied roles.
+//! - [`hardening`]: limits on headers, bodies and time for every request; CORS.
 //! - [`context`]: who is calling ([`context::Caller`]) and how refs are built ([`context::Hrefs`]).
 //! - [`middleware`]: request ids, microversions, caller identity.
 //! - [`body`], [`schema`]: request bodies and Barbican-worded validation.
@@ -17,12 +20,15 @@
 //! A request's path: [`router`] → `controllers::<resource>::<action>` → `portcullis_store`
 //! repositories and the [`portcullis_store::KekHierarchy`] → `portcullis_plugins`.
 
+pub mod audit;
+pub mod auth;
 pub mod body;
 pub mod config;
 pub mod context;
 pub mod controllers;
 pub mod dashboard;
 pub mod error;
+pub mod hardening;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
@@ -34,7 +40,6 @@ pub mod state;
 pub mod trace;
 
 use std::future::Future;
-use std::time::Duration;
 
 use axum::ServiceExt;
 use axum::extract::Request;
@@ -51,16 +56,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let app = router::router(state)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("a request handler panicked");
-            error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_body()
-        }));
+    // The router applies the request limits (crate::hardening); CORS goes outermost, so every
+    // answer to an allowed origin, refusals included, is readable by its page.
+    let cors = hardening::cors(&state.config);
+    let mut app = router::router(state).layer(CatchPanicLayer::custom(|_| {
+        tracing::error!("a request handler panicked");
+        error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_body()
+    }));
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
     let app = NormalizePathLayer::trim_trailing_slash().layer(app);
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await
 }

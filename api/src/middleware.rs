@@ -2,13 +2,13 @@
 //!
 //! Order (outermost first): [`request_id`] → [`microversion`] → [`require_caller`] (on /v1 only).
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header::HeaderName};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::context::identify;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The microversion a request is served at: `1.<minor>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,10 +85,10 @@ fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiErro
     Ok(ApiVersion(minor as u8))
 }
 
-/// On /v1: decides who is calling before anything else happens, so a request without a
-/// project is refused even on routes that do not exist.
-pub async fn require_caller(mut req: Request, next: Next) -> Response {
-    match identify(req.headers()) {
+/// On /v1: decides who is calling (see [`crate::auth`]) before anything else happens: an
+/// unauthenticated request is refused before its body is read.
+pub async fn require_caller(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    match app.auth.identify(req.headers()) {
         Ok(caller) => {
             tracing::Span::current().record("project_id", caller.project_id.as_str());
             req.extensions_mut().insert(caller);

@@ -1,20 +1,29 @@
-//! Start-up: open the database, apply migrations, load the master key and check it against the
-//! stored key hierarchy. Any failure stops the process with a message that says what to fix.
+//! Start-up: open the database, apply migrations, load the master key of every secret store and
+//! check each against the stored key hierarchy. Any failure stops the process with a message that
+//! says what to fix.
+//!
+//! # Layout
+//! - this file: the database, the top-level master key, workers' settings, the state.
+//! - `secret_stores.rs`: each store's master key, the key hierarchy, syncing the store rows.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use portcullis_jobs::{CaApproval, CertificateAuthorities, RetentionOptions, RetryPolicy, WorkerOptions};
-use portcullis_plugins::{MasterKey, MasterKeySource, SimpleCrypto};
+use portcullis_plugins::{MasterKey, MasterKeySource};
 use portcullis_store::certificate_authorities::{LocalCaSettings, open_local_ca};
-use portcullis_store::{Db, KekHierarchy, PoolSettings, VaultError};
+use portcullis_store::{Db, KekHierarchy, PoolSettings};
 
 use crate::config::{CaApprovalMode, Config};
 use crate::state::{App, AppState};
 
-/// The name of the crypto store every deployment has.
+mod secret_stores;
+
+pub use secret_stores::{StoreKey, load_store_keys, open_keks};
+
+/// The name of the implicit crypto store of a deployment without `[[secret_stores]]`.
 pub const DEFAULT_STORE: &str = "default";
 
 /// Where the development master key lives: `<data_dir>/master.key`.
@@ -58,34 +67,6 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// The key hierarchy for `key`, checked against the database: a key that did not create the
-/// stored KEKs stops the process here rather than failing every request later.
-pub async fn open_keks(
-    config: &Config,
-    db: &Db,
-    key: &MasterKey,
-    source: &MasterKeySource,
-) -> anyhow::Result<KekHierarchy> {
-    // Metered: every encrypt/decrypt is counted in /metrics.
-    let plugin = Arc::new(crate::metrics::MeteredCrypto(SimpleCrypto::new(key)));
-    let keks = KekHierarchy::new(DEFAULT_STORE, plugin, config.kek_cache_size);
-    match keks.verify_stores(db).await {
-        Ok(()) => Ok(keks),
-        Err(e @ VaultError::WrongMasterKey { .. }) => {
-            let hint = match source {
-                MasterKeySource::DevFile { path, .. } if path.with_extension("key.new").exists() => format!(
-                    " A rotation left {} behind: if `portcullis keys rotate` was interrupted, move that file over {}.",
-                    path.with_extension("key.new").display(),
-                    path.display()
-                ),
-                _ => String::new(),
-            };
-            bail!("refusing to start: {e}.{hint}")
-        }
-        Err(e) => Err(e).context("cannot check the master key against the database"),
-    }
-}
-
 /// The order workers' settings from the configuration.
 pub fn worker_options(config: &Config) -> WorkerOptions {
     let secs = Duration::from_secs;
@@ -109,24 +90,24 @@ pub fn retention_options(config: &Config) -> RetentionOptions {
 
 /// Everything the API needs, ready to serve.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    // Before touching the database: a bad key file stops start-up at once.
+    let auth = crate::auth::Authenticator::from_config(&config)?;
     let db = open_db(&config).await?;
-    let (key, source) = load_master_key(&config)?;
-    let keks = open_keks(&config, &db, &key, &source).await?;
+    let stores = load_store_keys(&config)?;
+    let keks = open_keks(&config, &db, &stores).await?;
     // apalis's tables: every process enqueues (the API) or dequeues (workers) order jobs.
     portcullis_jobs::setup(&db).await.context("cannot create the job queue tables")?;
     let cas = open_cas(&config, &db, &keks).await?;
-    tracing::info!(backend = ?db.backend(), master_key = ?source, "storage ready");
+    tracing::info!(backend = ?db.backend(), secret_stores = ?stores, "storage ready");
     let workers = Default::default();
-    Ok(AppState(Arc::new(App { config, db, keks: Arc::new(keks), cas: Arc::new(cas), workers })))
+    Ok(AppState(Arc::new(App { config, db, keks: Arc::new(keks), cas: Arc::new(cas), auth, workers })))
 }
 
 /// The certificate authorities: the local CA, created (with its key sealed like a payload) on
 /// the first start.
 pub async fn open_cas(config: &Config, db: &Db, keks: &KekHierarchy) -> anyhow::Result<CertificateAuthorities> {
-    let settings = LocalCaSettings {
-        ca_validity_days: config.ca_validity_days,
-        cert_validity_days: config.ca_cert_validity_days,
-    };
+    let settings =
+        LocalCaSettings { ca_validity_days: config.ca_validity_days, cert_validity_days: config.ca_cert_validity_days };
     let local = open_local_ca(db, keks, settings).await.context("cannot open the local certificate authority")?;
     let approval = match config.ca_approval {
         CaApprovalMode::Auto => CaApproval::Auto,

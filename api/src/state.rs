@@ -18,6 +18,8 @@ pub struct App {
     pub keks: Arc<KekHierarchy>,
     /// The CAs certificate orders go to (signing happens in the workers).
     pub cas: Arc<CertificateAuthorities>,
+    /// Decides who is calling (`auth` mode, implied roles); see [`crate::auth`].
+    pub auth: crate::auth::Authenticator,
     /// The job workers this process runs, for `GET /health/ready` (set by `commands::serve`).
     pub workers: crate::health::WorkerStatus,
 }

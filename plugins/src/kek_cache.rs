@@ -10,10 +10,13 @@ use uuid::Uuid;
 
 use crate::crypto::Kek;
 
-/// One cached KEK: its row id and the unwrapped key.
+/// One cached KEK: its row id, the store it belongs to and the unwrapped key.
 #[derive(Clone, Debug)]
 pub struct CachedKek {
     pub id: Uuid,
+    /// The secret store whose master key wraps this KEK: payloads sealed under the KEK are sealed
+    /// by that store's plugin.
+    pub store: Arc<str>,
     pub key: Arc<Kek>,
 }
 
@@ -61,7 +64,11 @@ mod tests {
     fn evicts_beyond_capacity() {
         let c = KekCache::new(2);
         for p in ["a", "b", "c"] {
-            c.put("s", p, CachedKek { id: Uuid::new_v4(), key: Arc::new(Kek(Zeroizing::new([0; 32]))) });
+            c.put(
+                "s",
+                p,
+                CachedKek { id: Uuid::new_v4(), store: "s".into(), key: Arc::new(Kek(Zeroizing::new([0; 32]))) },
+            );
         }
         assert_eq!(c.len(), 2);
         assert!(c.get("s", "a").is_none());

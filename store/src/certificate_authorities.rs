@@ -109,8 +109,7 @@ pub async fn open_local_ca(db: &Db, keks: &KekHierarchy, settings: LocalCaSettin
     };
     let key_pem = {
         let mut c = db.acquire().await?;
-        let store: String =
-            on_conn!(&mut c, c => sqlx::query_scalar("SELECT store_name FROM project_keks WHERE id = $1")
+        let store: String = on_conn!(&mut c, c => sqlx::query_scalar("SELECT store_name FROM project_keks WHERE id = $1")
                 .bind(row.key_kek_id).fetch_one(c).await)?;
         keks.open(&mut c, CA_KEY_PROJECT, row.id, &store, row.key_kek_id, &row.key_ciphertext).await?
     };
@@ -120,7 +119,8 @@ pub async fn open_local_ca(db: &Db, keks: &KekHierarchy, settings: LocalCaSettin
 }
 
 async fn create_local_ca(db: &Db, keks: &KekHierarchy, settings: LocalCaSettings) -> Result<CaRow, CaSetupError> {
-    let (ca, key_pem) = LocalCa::generate("Portcullis Local CA", settings.ca_validity_days, settings.cert_validity_days)?;
+    let (ca, key_pem) =
+        LocalCa::generate("Portcullis Local CA", settings.ca_validity_days, settings.cert_validity_days)?;
     let id = Uuid::new_v4();
     let kek = keks.project_kek(db, CA_KEY_PROJECT).await?;
     let sealed = keks.seal(&kek, CA_KEY_PROJECT, id, key_pem.as_bytes())?;
@@ -143,7 +143,8 @@ async fn create_local_ca(db: &Db, keks: &KekHierarchy, settings: LocalCaSettings
     };
     let mut tx = db.begin().await?;
     let inserted = insert_if_absent(&mut tx, &row).await?;
-    let row = if inserted { row } else { find_by_name(&mut tx, LOCAL_CA_NAME).await?.ok_or(sqlx::Error::RowNotFound)? };
+    let row =
+        if inserted { row } else { find_by_name(&mut tx, LOCAL_CA_NAME).await?.ok_or(sqlx::Error::RowNotFound)? };
     tx.commit().await?;
     if inserted {
         tracing::info!(ca_id = %row.id, "created the local certificate authority");

@@ -111,6 +111,13 @@ pub async fn find(c: &mut impl AsConn, project_id: &str, id: Uuid) -> DbResult<O
     on_conn!(c, c => sqlx::query_as::<_, Container>(AssertSqlSafe(sql.as_str())).bind(id).bind(project_id).fetch_optional(c).await)
 }
 
+/// A live container, whatever its project (the policy decides who may see it).
+#[tracing::instrument(level = "debug", name = "containers.find_any_project", skip_all)]
+pub async fn find_any_project(c: &mut impl AsConn, id: Uuid) -> DbResult<Option<Container>> {
+    let sql = format!("SELECT {COLUMNS} FROM containers WHERE id = $1 AND NOT deleted");
+    on_conn!(c, c => sqlx::query_as::<_, Container>(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+}
+
 /// Takes the row lock of a live container of `project_id` for the rest of the transaction (a
 /// no-op UPDATE: Postgres locks the row, SQLite already holds the write lock). Returns whether
 /// the container exists; a container deleted concurrently is seen as gone once the lock is had.

@@ -3,6 +3,10 @@
 //! Each crypto store is a [`CryptoPlugin`] with its own master key. A project gets one KEK per
 //! store on first use, stored wrapped (`project_keks`); unwrapped KEKs live in a bounded cache so
 //! the hot path does neither a KEK lookup nor an unwrap.
+//!
+//! New payloads go to the project's preferred store, else the global default
+//! ([`KekHierarchy::project_kek`]); a payload is always opened by the store of the KEK that
+//! sealed it ([`KekHierarchy::open`]), so changing a preference never strands a secret.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,15 +54,26 @@ struct KekRow {
 }
 
 impl KekHierarchy {
-    /// A hierarchy with one store, the default.
+    /// A hierarchy with one store, the (global) default.
     pub fn new(default_store: &str, plugin: Arc<dyn CryptoPlugin>, cache_capacity: usize) -> Self {
         let mut stores = HashMap::new();
         stores.insert(default_store.to_owned(), plugin);
         Self { stores, default_store: default_store.to_owned(), cache: KekCache::new(cache_capacity) }
     }
 
+    /// Adds another store, with its own master key.
+    pub fn with_store(mut self, name: &str, plugin: Arc<dyn CryptoPlugin>) -> Self {
+        self.stores.insert(name.to_owned(), plugin);
+        self
+    }
+
     pub fn default_store(&self) -> &str {
         &self.default_store
+    }
+
+    /// Whether `name` is one of this hierarchy's stores.
+    pub fn has_store(&self, name: &str) -> bool {
+        self.stores.contains_key(name)
     }
 
     fn plugin(&self, store: &str) -> Result<&Arc<dyn CryptoPlugin>, VaultError> {
@@ -94,11 +109,23 @@ impl KekHierarchy {
         Ok(())
     }
 
-    /// The default store's KEK for `project_id`, created on first use. Runs on its own pooled
-    /// connection and commits at once, so call it before opening the request's transaction: a
-    /// KEK must never live only in a transaction that may roll back while the cache remembers it.
+    /// The KEK new payloads of `project_id` are sealed under: in the project's preferred store,
+    /// else the global default; created on first use. Runs on its own pooled connection and
+    /// commits at once, so call it before opening the request's transaction: a KEK must never
+    /// live only in a transaction that may roll back while the cache remembers it.
     pub async fn project_kek(&self, db: &Db, project_id: &str) -> Result<CachedKek, VaultError> {
-        let store = self.default_store.as_str();
+        // With one store there is nothing to choose: no preference lookup on the hot path.
+        let preferred = if self.stores.len() > 1 {
+            crate::secret_stores::preferred_name(&mut db.acquire().await?, project_id).await?
+        } else {
+            None
+        };
+        let store = preferred.unwrap_or_else(|| self.default_store.clone());
+        self.project_kek_in(db, &store, project_id).await
+    }
+
+    /// `project_id`'s KEK in `store`, created on first use (see [`KekHierarchy::project_kek`]).
+    pub async fn project_kek_in(&self, db: &Db, store: &str, project_id: &str) -> Result<CachedKek, VaultError> {
         if let Some(k) = self.cache.get(store, project_id) {
             return Ok(k);
         }
@@ -117,7 +144,7 @@ impl KekHierarchy {
             Ok(k) => k,
             Err(e) => return Err(self.explain_unwrap_failure(&mut db.acquire().await?, store, e).await),
         };
-        let cached = CachedKek { id: row.id, key: Arc::new(key) };
+        let cached = CachedKek { id: row.id, store: store.into(), key: Arc::new(key) };
         self.cache.put(store, project_id, cached.clone());
         Ok(cached)
     }
@@ -182,7 +209,7 @@ impl KekHierarchy {
         }
     }
 
-    /// Seals a payload for `secret_id` under the project's KEK.
+    /// Seals a payload for `secret_id` under the project's KEK, by the KEK's store.
     pub fn seal(
         &self,
         kek: &CachedKek,
@@ -190,7 +217,7 @@ impl KekHierarchy {
         secret_id: Uuid,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, VaultError> {
-        let plugin = self.plugin(&self.default_store)?;
+        let plugin = self.plugin(&kek.store)?;
         Ok(plugin.encrypt(&kek.key, plaintext, &payload_aad(project_id, &secret_id))?)
     }
 
@@ -221,7 +248,7 @@ impl KekHierarchy {
                     Ok(k) => k,
                     Err(e) => return Err(self.explain_unwrap_failure(c, store, e).await),
                 };
-                let cached = CachedKek { id: row.id, key: Arc::new(key) };
+                let cached = CachedKek { id: row.id, store: store.into(), key: Arc::new(key) };
                 self.cache.put(store, project_id, cached.clone());
                 cached
             }

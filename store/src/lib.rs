@@ -12,6 +12,7 @@
 //! - [`timestamp`]: [`Timestamp`], one instant type that both backends store and sort.
 //! - [`query`]: list paging, filters and sorting shared by list endpoints.
 //! - [`kek_hierarchy`]: crypto stores, project KEKs, sealing and opening payloads.
+//! - [`acls`]: `AclRepo` — the read ACLs of secrets and containers.
 //! - [`secrets`]: `SecretRepo` functions — secret rows and their encrypted payloads.
 //! - [`secret_metadata`]: a secret's user metadata (key/value pairs).
 //! - [`secret_consumers`]: services that declared they use a secret.
@@ -19,7 +20,13 @@
 //! - [`orders`]: `OrderRepo` functions — order rows and their guarded PENDING → ACTIVE/ERROR moves.
 //! - [`certificate_requests`]: the shared state of a certificate order's chained steps.
 //! - [`certificate_authorities`]: `CaRepo` — CA rows, and opening (or creating) the local CA.
+//! - [`quotas`]: project quota overrides, and `reserve`, the quota check of every create.
+//! - [`audit_events`]: the append-only audit trail.
+//! - [`secret_stores`]: the configured secret stores and each project's preferred one.
+//! - [`transport_keys`]: `TransportKeyRepo` — transport keys registered by an operator.
 
+pub mod acls;
+pub mod audit_events;
 pub mod certificate_authorities;
 pub mod certificate_requests;
 pub mod containers;
@@ -27,10 +34,13 @@ pub mod db;
 pub mod kek_hierarchy;
 pub mod orders;
 pub mod query;
+pub mod quotas;
 pub mod secret_consumers;
 pub mod secret_metadata;
+pub mod secret_stores;
 pub mod secrets;
 pub mod timestamp;
+pub mod transport_keys;
 
 pub use db::{AsConn, Backend, Conn, ConnectError, Db, PoolSettings, Tx};
 pub use kek_hierarchy::{KekHierarchy, VaultError};

@@ -96,6 +96,20 @@ pub async fn remove(c: &mut impl AsConn, secret_id: Uuid, key: &ConsumerKey, now
     Ok(done > 0)
 }
 
+/// The live consumer of a secret with these values, if any.
+pub async fn find_by_values(
+    c: &mut impl AsConn,
+    secret_id: Uuid,
+    key: &ConsumerKey,
+) -> DbResult<Option<SecretConsumer>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM secret_consumers \
+         WHERE secret_id = $1 AND service = $2 AND resource_type = $3 AND resource_id = $4 AND NOT deleted"
+    );
+    on_conn!(c, c => sqlx::query_as::<_, SecretConsumer>(AssertSqlSafe(sql.as_str())).bind(secret_id)
+        .bind(&key.service).bind(&key.resource_type).bind(&key.resource_id).fetch_optional(c).await)
+}
+
 /// Soft-deletes every live consumer of a secret (the secret is being deleted).
 pub async fn remove_all_of_secret(c: &mut impl AsConn, secret_id: Uuid, now: Timestamp) -> DbResult<()> {
     let sql = "UPDATE secret_consumers SET deleted = TRUE, deleted_at = $2, updated_at = $2 WHERE secret_id = $1 AND NOT deleted";

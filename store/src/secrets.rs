@@ -93,6 +93,9 @@ pub struct SecretFilter {
     pub updated: Vec<(Cmp, Timestamp)>,
     pub expiration: Vec<(Cmp, Timestamp)>,
     pub sort: Vec<(SortKey, Dir)>,
+    /// `acl_only=true`: the secrets whose read ACL lists this user, in any project, instead of
+    /// the project's secrets.
+    pub acl_user: Option<String>,
 }
 
 const COLUMNS: &str = "id, project_id, name, secret_type, algorithm, bit_length, mode, expiration, creator_id, \
@@ -122,6 +125,15 @@ pub async fn find(c: &mut impl AsConn, project_id: &str, id: Uuid, now: Timestam
     on_conn!(c, c => sqlx::query_as::<_, Secret>(AssertSqlSafe(sql.as_str())).bind(id).bind(project_id).bind(now).fetch_optional(c).await)
 }
 
+/// A live secret, whatever its project (the policy decides who may see it).
+#[tracing::instrument(level = "debug", name = "secrets.find_any_project", skip_all)]
+pub async fn find_any_project(c: &mut impl AsConn, id: Uuid, now: Timestamp) -> DbResult<Option<Secret>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM secrets WHERE id = $1 AND NOT deleted AND (expiration IS NULL OR expiration > $2)"
+    );
+    on_conn!(c, c => sqlx::query_as::<_, Secret>(AssertSqlSafe(sql.as_str())).bind(id).bind(now).fetch_optional(c).await)
+}
+
 /// One page of a project's live secrets matching `filter`, and the total count of matches.
 pub async fn list(
     c: &mut impl AsConn,
@@ -131,9 +143,14 @@ pub async fn list(
     now: Timestamp,
 ) -> DbResult<(Vec<Secret>, i64)> {
     let mut w = Where::default();
-    w.push("project_id = ?", Bind::Text(project_id.to_owned()))
-        .push_raw("NOT deleted")
-        .push("(expiration IS NULL OR expiration > ?)", Bind::Ts(now));
+    match &filter.acl_user {
+        Some(user) => w.push(
+            "id IN (SELECT secret_id FROM secret_acl_users WHERE operation = 'read' AND user_id = ?)",
+            Bind::Text(user.clone()),
+        ),
+        None => w.push("project_id = ?", Bind::Text(project_id.to_owned())),
+    };
+    w.push_raw("NOT deleted").push("(expiration IS NULL OR expiration > ?)", Bind::Ts(now));
     // Barbican matches name, algorithm and mode with SQL LIKE (`%` and `_` are wildcards). A
     // backslash is always literal, and matching is case-sensitive on both backends (SQLite
     // connections run with `case_sensitive_like`).

@@ -1,5 +1,5 @@
 //! The server's database read (and, for tests of redelivery, written) directly: apalis's jobs
-//! rows, and counts with one query per backend.
+//! rows, counts and text rows with one query per backend, and statements the database may refuse.
 
 use sqlx::Connection;
 
@@ -74,6 +74,53 @@ impl Storage {
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&url).await.expect("open postgres");
                 sqlx::query(postgres).bind(arg).execute(&mut c).await.expect("execute").rows_affected()
+            }
+        }
+    }
+}
+
+impl Storage {
+    /// One number from a per-backend query with one text parameter (`$1`), e.g. a project's count.
+    pub async fn scalar_for(&self, sqlite: &'static str, postgres: &'static str, arg: &str) -> i64 {
+        let url = self.database_url();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
+                sqlx::query_scalar(sqlite).bind(arg).fetch_one(&mut c).await.expect("query")
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("open postgres");
+                sqlx::query_scalar(postgres).bind(arg).fetch_one(&mut c).await.expect("query")
+            }
+        }
+    }
+
+    /// Every row of a per-backend query returning one text column.
+    pub async fn texts(&self, sqlite: &'static str, postgres: &'static str) -> Vec<String> {
+        let url = self.database_url();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
+                sqlx::query_scalar(sqlite).fetch_all(&mut c).await.expect("query")
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("open postgres");
+                sqlx::query_scalar(postgres).fetch_all(&mut c).await.expect("query")
+            }
+        }
+    }
+
+    /// Runs one SQL statement (both dialects) and returns the database's refusal, if any.
+    pub async fn try_execute(&self, sql: &'static str) -> Result<u64, String> {
+        let url = self.database_url();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
+                sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected()).map_err(|e| e.to_string())
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("open postgres");
+                sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected()).map_err(|e| e.to_string())
             }
         }
     }

@@ -18,12 +18,14 @@
 //! - `db.rs`: the server's database read directly: jobs rows ([`JobRow`]), counts.
 //! - `orders.rs`: posting orders and waiting for them to settle.
 //! - `raw_http.rs`: [`Client::send_exact`], a request written by hand.
+//! - [`tokens`]: keys and signed JWTs for servers in `auth = jwt` mode.
 //! - `tests/*.rs`: the tests, one file per resource; `crypto.rs` reads the database directly.
 
 mod db;
 mod orders;
 mod processes;
 mod raw_http;
+pub mod tokens;
 
 pub use db::JobRow;
 pub use processes::Worker;

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use portcullis_tests::*;
 
 const CANCELLED_REASON: &str = "Process TypeOrder failure seen - cancelled by an operator.";
-const FORBIDDEN: &str = "Forbidden: the admin role is required.";
+/// Barbican's policy refusal, worded per operation.
+fn forbidden(operation: &str) -> String {
+    format!("{operation} attempt not allowed - please review your user/project privileges")
+}
 
 fn key_order() -> Value {
     json!({"type": "key", "meta": {"name": "k", "algorithm": "aes", "bit_length": 256, "mode": "cbc",
@@ -57,7 +60,7 @@ both_backends!(the_dashboard_is_for_admins_only, |backend| async move {
 
     // Without the admin role: Barbican's 403, for the page, its files and its API alike.
     for path in ["/dashboard", "/dashboard/queues/orders", "/dashboard/api/v1/queues", "/dashboard/assets/x.js"] {
-        member.get(path).await.expect_error(403, FORBIDDEN);
+        member.get(path).await.expect_error(403, &forbidden("Job dashboard access"));
     }
     // No identity at all: refused as on /v1.
     server.anonymous().get("/dashboard").await.expect(400);
@@ -136,12 +139,15 @@ both_backends!(admins_list_and_show_jobs, |backend| async move {
     admin.get("/v1/admin/jobs?order_id=bogus").await.expect(400);
 
     // Admin role only, for every verb.
-    member.get("/v1/admin/jobs").await.expect_error(403, FORBIDDEN);
-    member.get(&format!("/v1/admin/jobs/{id}")).await.expect_error(403, FORBIDDEN);
+    member.get("/v1/admin/jobs").await.expect_error(403, &forbidden("Job(s) retrieval"));
+    member.get(&format!("/v1/admin/jobs/{id}")).await.expect_error(403, &forbidden("Job(s) retrieval"));
     for verb in ["retry", "cancel"] {
-        member.send(Method::POST, &format!("/v1/admin/jobs/{id}/{verb}"), None, &[]).await.expect_error(403, FORBIDDEN);
+        member
+            .send(Method::POST, &format!("/v1/admin/jobs/{id}/{verb}"), None, &[])
+            .await
+            .expect_error(403, &forbidden("Job update"));
     }
-    member.delete(&format!("/v1/admin/jobs/{id}")).await.expect_error(403, FORBIDDEN);
+    member.delete(&format!("/v1/admin/jobs/{id}")).await.expect_error(403, &forbidden("Job update"));
 });
 
 both_backends!(retrying_a_killed_job_brings_its_order_back_to_active, |backend| async move {

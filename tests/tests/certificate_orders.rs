@@ -69,7 +69,10 @@ fn check_certificate(ca_pem: &str, cert_pem: &str, subject_cn: &str, key_pem: Op
     let verified = openssl(&["verify", "-CAfile", &ca, &cert]);
     assert!(verified.contains(": OK"), "{verified}");
     let subject = openssl(&["x509", "-in", &cert, "-noout", "-subject"]);
-    assert!(subject.contains(&format!("CN = {subject_cn}")) || subject.contains(&format!("CN={subject_cn}")), "{subject}");
+    assert!(
+        subject.contains(&format!("CN = {subject_cn}")) || subject.contains(&format!("CN={subject_cn}")),
+        "{subject}"
+    );
     if let Some(key_pem) = key_pem {
         let key = write(dir.path(), "key.pem", key_pem.as_bytes());
         let from_cert = openssl(&["x509", "-in", &cert, "-noout", "-pubkey"]);
@@ -138,8 +141,21 @@ both_backends!(stored_key_and_simple_cmc_orders_certify_the_given_key, |backend|
     // simple-cmc: a CSR made by openssl, sent as base64 of its PEM (Barbican's format).
     let key = write(dir.path(), "cmc.key", b"");
     let csr = write(dir.path(), "cmc.csr", b"");
-    openssl(&["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key,
-              "-subj", "/CN=cmc.example/O=Portcullis", "-out", &csr]);
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-subj",
+        "/CN=cmc.example/O=Portcullis",
+        "-out",
+        &csr,
+    ]);
     let csr_pem = std::fs::read(&csr).unwrap();
     let request_data = base64::engine::general_purpose::STANDARD.encode(&csr_pem);
     let order_ref = c
@@ -174,7 +190,10 @@ both_backends!(held_requests_wait_for_an_admin, |backend| async move {
     for order_ref in [&to_approve, &to_reject] {
         let o = c.wait_order(order_ref, Duration::from_secs(30), |o| o["sub_status"] == "cert_request_pending").await;
         assert_eq!(o["status"], "PENDING");
-        assert_eq!(o["sub_status_message"], "Request has been submitted to the CA.  Waiting for certificate to be generated");
+        assert_eq!(
+            o["sub_status_message"],
+            "Request has been submitted to the CA.  Waiting for certificate to be generated"
+        );
     }
     // Held across several checks: nothing moves without a decision.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -211,7 +230,8 @@ both_backends!(held_requests_wait_for_an_admin, |backend| async move {
     assert_eq!(o["sub_status"], "cert_data_invalid");
 
     // Decided requests cannot be decided again; unknown ones are not there.
-    c.send(Method::POST, &approve(&to_reject), None, &[]).await
+    c.send(Method::POST, &approve(&to_reject), None, &[])
+        .await
         .expect_error(409, "The CA is not holding this certificate request.");
     c.send(Method::POST, &approve(&uuid::Uuid::new_v4().to_string()), None, &[]).await.expect(404);
     let held = c.get("/v1/admin/certificate-requests").await.expect(200).json();
@@ -227,28 +247,43 @@ both_backends!(bad_certificate_orders_are_refused_or_fail, |backend| async move 
 
     let bad = |meta: Value| json!({"type": "certificate", "meta": meta});
     let unknown = uuid::Uuid::new_v4().to_string();
-    c.post_json("/v1/orders", &bad(json!({"subject_dn": "CN=x", "ca_id": unknown}))).await
+    c.post_json("/v1/orders", &bad(json!({"subject_dn": "CN=x", "ca_id": unknown})))
+        .await
         .expect_error(400, &format!("Invalid CA_ID: {unknown}"));
     let missing = format!("{}/v1/containers/{}", server.base, uuid::Uuid::new_v4());
-    c.post_json("/v1/orders", &bad(json!({"request_type": "stored-key", "container_ref": missing,
-                                          "subject_dn": "CN=x"}))).await
-        .expect_error(400, "Invalid container: Container Not Found");
+    c.post_json(
+        "/v1/orders",
+        &bad(json!({"request_type": "stored-key", "container_ref": missing,
+                                          "subject_dn": "CN=x"})),
+    )
+    .await
+    .expect_error(400, "Invalid container: Container Not Found");
     let generic = c.post_json("/v1/containers", &json!({"type": "generic", "name": "g"})).await.expect(201).json();
-    c.post_json("/v1/orders", &bad(json!({"request_type": "stored-key",
-            "container_ref": generic["container_ref"], "subject_dn": "CN=x"}))).await
-        .expect_error(400, "Invalid container: Container Wrong Type");
+    c.post_json(
+        "/v1/orders",
+        &bad(json!({"request_type": "stored-key",
+            "container_ref": generic["container_ref"], "subject_dn": "CN=x"})),
+    )
+    .await
+    .expect_error(400, "Invalid container: Container Wrong Type");
     // Another project's rsa container is not found either.
     let other = server.client(&project());
     let theirs = other.post_order(&json!({"type": "asymmetric", "meta": {"algorithm": "ec", "bit_length": 256}})).await;
     let theirs = other.settled_order(&theirs).await;
-    c.post_json("/v1/orders", &bad(json!({"request_type": "stored-key",
-            "container_ref": theirs["container_ref"], "subject_dn": "CN=x"}))).await
-        .expect_error(400, "Invalid container: Container Not Found");
+    c.post_json(
+        "/v1/orders",
+        &bad(json!({"request_type": "stored-key",
+            "container_ref": theirs["container_ref"], "subject_dn": "CN=x"})),
+    )
+    .await
+    .expect_error(400, "Invalid container: Container Not Found");
     assert_eq!(c.get("/v1/orders").await.expect(200).json()["total"], before, "nothing was stored");
 
     // Found only by the CA: an unknown profile, and a key type the keygen refuses.
-    let profile = c.post_order(&bad(json!({"subject_dn": "CN=p.example", "key_type": "ec", "bit_length": 256,
-        "profile": "no-such-profile", "ca_id": id_of(&local_ca(&c).await.0)}))).await;
+    let profile = c
+        .post_order(&bad(json!({"subject_dn": "CN=p.example", "key_type": "ec", "bit_length": 256,
+        "profile": "no-such-profile", "ca_id": id_of(&local_ca(&c).await.0)})))
+        .await;
     let o = c.settled_order(&profile).await;
     assert_eq!((o["status"].as_str(), o["error_status_code"].as_str()), (Some("ERROR"), Some("400")), "{o}");
     assert_eq!(o["sub_status"], "cert_data_invalid");

@@ -1,14 +1,15 @@
 //! `portcullis keys`: create master keys and rotate the one in use.
 //!
-//! Rotation re-wraps every project KEK under the new master key in one transaction; payloads are
-//! not re-encrypted. Afterwards every process of the deployment must use the new key.
+//! Rotation re-wraps every project KEK of one secret store under the new master key in one
+//! transaction; payloads are not re-encrypted. Afterwards every process of the deployment must use
+//! the new key. With several `[[secret_stores]]`, `--store` names the one to rotate.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use portcullis_api::config::Config;
-use portcullis_api::startup::{self, DEFAULT_STORE};
+use portcullis_api::startup;
 use portcullis_plugins::{MasterKey, MasterKeySource, SimpleCrypto};
 
 #[derive(Subcommand)]
@@ -25,6 +26,9 @@ pub enum KeysCommand {
     Rotate {
         #[arg(long)]
         new_key_file: Option<PathBuf>,
+        /// The secret store whose master key is rotated; may be left out when there is only one.
+        #[arg(long)]
+        store: Option<String>,
     },
 }
 
@@ -41,14 +45,25 @@ pub async fn run(config: Config, cmd: KeysCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        KeysCommand::Rotate { new_key_file } => rotate(config, new_key_file).await,
+        KeysCommand::Rotate { new_key_file, store } => rotate(config, new_key_file, store).await,
     }
 }
 
-async fn rotate(config: Config, new_key_file: Option<PathBuf>) -> anyhow::Result<()> {
+async fn rotate(config: Config, new_key_file: Option<PathBuf>, store: Option<String>) -> anyhow::Result<()> {
     let db = startup::open_db(&config).await?;
-    let (old_key, source) = startup::load_master_key(&config)?;
-    let keks = startup::open_keks(&config, &db, &old_key, &source).await?;
+    let stores = startup::load_store_keys(&config)?;
+    // Every store's key is checked, not only the rotated one's: as at start-up.
+    let keks = startup::open_keks(&config, &db, &stores).await?;
+    let names = || stores.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    let chosen = match &store {
+        Some(name) => stores
+            .iter()
+            .find(|s| &s.name == name)
+            .with_context(|| format!("--store {name}: no such secret store (configured: {})", names()))?,
+        None if stores.len() == 1 => &stores[0],
+        None => bail!("several secret stores are configured ({}): pass --store <name>", names()),
+    };
+    let (old_key, source) = (&chosen.key, &chosen.source);
 
     // Decide the new key, and where it will live once the database has switched to it.
     let (new_key, finish): (MasterKey, Option<(PathBuf, PathBuf)>) = match (&new_key_file, &source) {
@@ -62,13 +77,16 @@ async fn rotate(config: Config, new_key_file: Option<PathBuf>) -> anyhow::Result
             key.write_new_file(&staged)?;
             (key, Some((staged, path.clone())))
         }
-        (None, _) => bail!("the master key comes from the configuration: pass --new-key-file with the new key"),
+        (None, _) => bail!(
+            "the master key of secret store {:?} comes from the configuration: pass --new-key-file with the new key",
+            chosen.name
+        ),
     };
     if new_key.to_base64() == old_key.to_base64() {
         bail!("the new master key is the one already in use");
     }
 
-    let n = keks.rotate_master_key(&db, DEFAULT_STORE, &SimpleCrypto::new(&new_key)).await?;
+    let n = keks.rotate_master_key(&db, &chosen.name, &SimpleCrypto::new(&new_key)).await?;
     db.close().await;
     match finish {
         Some((staged, path)) => {
@@ -82,8 +100,10 @@ async fn rotate(config: Config, new_key_file: Option<PathBuf>) -> anyhow::Result
             eprintln!("re-wrapped {n} project KEK(s); the development key at {} is replaced", path.display());
         }
         None => eprintln!(
-            "re-wrapped {n} project KEK(s). Every process of this deployment must now use the new key \
-             (PORTCULLIS_MASTER_KEY_FILE={})",
+            "re-wrapped {n} project KEK(s) of secret store {:?}. Every process of this deployment must now use \
+             the new key ({}={})",
+            chosen.name,
+            if config.secret_stores.is_empty() { "PORTCULLIS_MASTER_KEY_FILE" } else { "its master_key_file" },
             new_key_file.map(|p| p.display().to_string()).unwrap_or_default()
         ),
     }

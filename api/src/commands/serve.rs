@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 /// API can enqueue even when only separate `worker` processes dequeue.
 pub async fn run(config: Config, with_workers: bool) -> anyhow::Result<()> {
     let bind = config.bind;
+    portcullis_api::auth::check_bind(&config)?;
     let state = startup::build_state(config).await?;
     let listener =
         TcpListener::bind(bind).await.with_context(|| format!("cannot bind {bind} (bind / PORTCULLIS_BIND)"))?;

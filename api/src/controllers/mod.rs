@@ -1,6 +1,8 @@
 //! Request handlers, one module per resource and one file per action. Routes are wired in
 //! [`crate::router`].
 
+pub mod acls;
+pub mod audit_events;
 pub mod cas;
 pub mod certificate_requests;
 pub mod containers;
@@ -10,9 +12,12 @@ pub mod metrics;
 pub mod orders;
 pub mod paging;
 pub mod path;
+pub mod quotas;
 pub mod secret_consumers;
 pub mod secret_metadata;
+pub mod secret_stores;
 pub mod secrets;
+pub mod transport_keys;
 pub mod versions;
 
 use uuid::Uuid;

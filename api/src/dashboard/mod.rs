@@ -8,7 +8,7 @@
 //!   workers, overview), read by the UI.
 //!
 //! **Admin only, read-only.** Every request goes through `admin_only`: the caller is identified
-//! as on /v1 (`X-Project-Id`, `X-Roles`; see [`crate::context::identify`]) and must hold the admin
+//! as on /v1 (by the configured auth mode, see [`crate::auth`]) and must hold the admin
 //! role (403 with Barbican's error body otherwise). Only GET and HEAD pass (405 otherwise), which
 //! shuts the board's one mutating endpoint (`PUT .../queues/{queue}/tasks`, pushing a job):
 //! operators change jobs through `/v1/admin/jobs` instead, which keeps orders consistent.
@@ -27,13 +27,12 @@ mod board;
 mod results;
 
 use axum::Router;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{Next, from_fn};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::context::identify;
 use crate::error::error_body;
 use crate::state::AppState;
 
@@ -50,7 +49,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         // The UI's own routes (`/dashboard/queues/orders`...), when loaded directly.
         .route(&format!("{PREFIX}/{{*path}}"), get(page))
         .nest_service(&format!("{PREFIX}/api/v1"), board::api(&state.db))
-        .layer(from_fn(admin_only))
+        .layer(from_fn_with_state(state.clone(), admin_only))
 }
 
 async fn page() -> Response {
@@ -65,12 +64,12 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 /// Admits admin callers' GET and HEAD requests. The page and the API answer with job data, so
 /// no shared cache may keep them, and no other site may frame the page.
-async fn admin_only(req: Request, next: Next) -> Response {
-    let caller = match identify(req.headers()) {
+async fn admin_only(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let caller = match app.auth.identify(req.headers()) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = caller.require_admin() {
+    if let Err(e) = caller.authorize(crate::policy::Action::Dashboard, None) {
         return e.into_response();
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {

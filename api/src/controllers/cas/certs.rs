@@ -5,15 +5,19 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use crate::context::Caller;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
-pub async fn cacert(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn cacert(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    caller.authorize(Action::CaGet, None)?;
     let ca = super::load(&mut app.db.acquire().await?, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], ca.ca_certificate).into_response())
 }
 
-pub async fn intermediates(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn intermediates(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    caller.authorize(Action::CaGet, None)?;
     super::load(&mut app.db.acquire().await?, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], String::new()).into_response())
 }

@@ -13,9 +13,10 @@ use portcullis_store::AsConn;
 use portcullis_store::certificate_authorities::{self as cas, CaRow};
 use serde_json::{Map, Value, json};
 
-use crate::context::Hrefs;
+use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 /// Barbican's 404 for an unknown CA.
@@ -32,18 +33,16 @@ pub async fn load(c: &mut impl AsConn, raw_id: &str) -> ApiResult<CaRow> {
 /// `GET /v1/cas`: `{"cas": [ca_ref, ...], "total"}`, paged.
 pub async fn list(
     State(app): State<AppState>,
+    caller: Caller,
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
+    caller.authorize(Action::CasGet, None)?;
     let page = page_from(&params);
     let rows = cas::list(&mut app.db.acquire().await?).await?;
     let total = rows.len() as i64;
-    let refs: Vec<Value> = rows
-        .iter()
-        .skip(page.offset as usize)
-        .take(page.limit as usize)
-        .map(|r| hrefs.ca(&r.id).into())
-        .collect();
+    let refs: Vec<Value> =
+        rows.iter().skip(page.offset as usize).take(page.limit as usize).map(|r| hrefs.ca(&r.id).into()).collect();
     let mut body = Map::new();
     body.insert("cas".into(), refs.into());
     add_nav(&mut body, "cas", &hrefs, "cas", "", page, total);
@@ -51,7 +50,13 @@ pub async fn list(
 }
 
 /// `GET /v1/cas/{id}`.
-pub async fn show(State(app): State<AppState>, hrefs: Hrefs, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    hrefs: Hrefs,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.authorize(Action::CaGet, None)?;
     let ca = load(&mut app.db.acquire().await?, &id).await?;
     Ok(Json(json!({
         "ca_ref": hrefs.ca(&ca.id),

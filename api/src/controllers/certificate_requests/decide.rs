@@ -33,7 +33,7 @@ pub async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::CertificateRequestDecide, None)?;
     let reason = reason(&body)?;
     decide(&app, &caller, &hrefs, &id, ca_status::REJECTED, reason).await
 }
@@ -67,7 +67,7 @@ async fn decide(
     status: &'static str,
     reason: Option<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::CertificateRequestDecide, None)?;
     let not_found = || ApiError::NotFound("Certificate request not found.".into());
     let order_id = uuid::Uuid::try_parse(raw_id).map_err(|_| not_found())?;
     let mut tx = app.db.begin().await?;

@@ -30,11 +30,12 @@ pub async fn list(
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::CertificateRequestsGet, None)?;
     let status = params.iter().rev().find(|(k, _)| k == "ca_status").map_or("HELD", |(_, v)| v.as_str());
-    let status = STATUSES.iter().find(|s| s.eq_ignore_ascii_case(status)).ok_or_else(|| {
-        ApiError::BadRequest(format!("ca_status must be one of {}", STATUSES.join(", ")))
-    })?;
+    let status = STATUSES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(status))
+        .ok_or_else(|| ApiError::BadRequest(format!("ca_status must be one of {}", STATUSES.join(", "))))?;
     let page = page_from(&params);
     let (rows, total) = requests::list_by_ca_status(&mut app.db.acquire().await?, status, page).await?;
     let mut body = Map::new();

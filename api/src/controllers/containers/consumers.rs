@@ -6,8 +6,8 @@
 //! - `GET /v1/containers/{id}/consumers/{consumer_id}`.
 //!
 //! The container is looked up first (404 whatever the body), then the content type, then the
-//! body, as in Barbican. The caller always owns the container here (another project's is not
-//! found), so Barbican's "only the creator of a consumer can delete it" 403 cannot arise.
+//! body, as in Barbican. A read-ACL user of another project may list, get, register and remove
+//! consumers (`container_consumers:*` include `container_acl_read`).
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -15,6 +15,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use portcullis_store::Timestamp;
 use portcullis_store::containers::{self, ConsumerUpsert};
+use portcullis_store::quotas::Resource;
 use serde_json::{Map, Value};
 
 use super::validate::{self, CONSUMER};
@@ -22,7 +23,9 @@ use super::view::{ConsumerView, container_view};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::controllers::parse_id;
+use crate::controllers::quotas;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 fn consumer_not_found() -> ApiError {
@@ -38,7 +41,7 @@ pub async fn list(
 ) -> ApiResult<Json<Map<String, Value>>> {
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;
-    let container = super::load(&mut conn, &caller, &id).await?;
+    let container = super::load(&mut conn, &caller, &id, Action::ContainerConsumersGet).await?;
     let (rows, total) = containers::list_consumers(&mut conn, container.id, page).await?;
     let mut body = Map::new();
     let items: Vec<ConsumerView> = rows.iter().map(ConsumerView::new).collect();
@@ -53,7 +56,7 @@ pub async fn show(
     Path((id, consumer_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ConsumerView>> {
     let mut conn = app.db.acquire().await?;
-    let container = super::load(&mut conn, &caller, &id).await?;
+    let container = super::load(&mut conn, &caller, &id, Action::ConsumerGet).await?;
     let consumer_id = parse_id(&consumer_id, "consumer")?;
     let consumer =
         containers::find_consumer(&mut conn, container.id, consumer_id).await?.ok_or_else(consumer_not_found)?;
@@ -67,7 +70,8 @@ pub async fn add(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req).await?;
+    let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req, Action::ContainerConsumersPost).await?;
+    quotas::enforce(&app, &mut tx, &caller.project_id, Resource::ContainerConsumers).await?;
     let outcome = containers::upsert_consumer(
         &mut tx,
         container.id,
@@ -79,7 +83,7 @@ pub async fn add(
     .await?;
     // Re-read: a new consumer has changed the container's `updated`.
     let container =
-        containers::find(&mut tx, &caller.project_id, container.id).await?.ok_or_else(super::container_not_found)?;
+        containers::find(&mut tx, &container.project_id, container.id).await?.ok_or_else(super::container_not_found)?;
     let view = container_view(&mut tx, &hrefs, &container).await?;
     tx.commit().await?;
     if outcome != ConsumerUpsert::Unchanged {
@@ -97,7 +101,8 @@ pub async fn remove(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req).await?;
+    let (mut tx, container, consumer) =
+        consumer_write(&app, &caller, &id, req, Action::ContainerConsumersDelete).await?;
     if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await?
     {
         return Err(consumer_not_found());
@@ -115,11 +120,12 @@ async fn consumer_write(
     caller: &Caller,
     id: &str,
     req: Request,
+    action: Action,
 ) -> ApiResult<(portcullis_store::Tx, containers::Container, validate::ConsumerIn)> {
-    let container = super::load(&mut app.db.acquire().await?, caller, id).await?;
+    let container = super::load(&mut app.db.acquire().await?, caller, id, action).await?;
     let body = super::read_body(req, app.config.max_request_bytes, CONSUMER, true).await?;
     let consumer = validate::consumer(&body)?;
     let mut tx = app.db.begin().await?;
-    let container = super::lock(&mut tx, caller, container.id).await?;
+    let container = super::lock(&mut tx, &container.project_id, container.id).await?;
     Ok((tx, container, consumer))
 }

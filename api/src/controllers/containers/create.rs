@@ -7,13 +7,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::Timestamp;
 use portcullis_store::containers::{self, Container};
+use portcullis_store::quotas::Resource;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::validate::{self, CONTAINER};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::quotas;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub struct ContainerSchema;
@@ -27,10 +30,12 @@ pub async fn create(
     hrefs: Hrefs,
     JsonBody(body, _): JsonBody<ContainerSchema>,
 ) -> ApiResult<Response> {
+    caller.authorize(Action::ContainersPost, None)?;
     // JsonBody has stripped every string, as Barbican's load_body does.
     let new = validate::new_container(&body)?;
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
+    quotas::enforce(&app, &mut tx, &caller.project_id, Resource::Containers).await?;
     let mut links = Vec::with_capacity(new.refs.len());
     for r in &new.refs {
         // Any host is accepted (clients reach us by several names); the path must name a secret.

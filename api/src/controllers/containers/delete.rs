@@ -4,19 +4,23 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use portcullis_store::Timestamp;
+use portcullis_store::acls::{self, AclEntity};
 use portcullis_store::containers;
 
 use crate::context::Caller;
-use crate::controllers::parse_id;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "container")?;
     let mut tx = app.db.begin().await?;
-    if !containers::soft_delete(&mut tx, &caller.project_id, id, Timestamp::now()).await? {
+    let container = super::load(&mut tx, &caller, &id, Action::ContainerDelete).await?;
+    let id = container.id;
+    let now = Timestamp::now();
+    if !containers::soft_delete(&mut tx, &container.project_id, id, now).await? {
         return Err(super::container_not_found());
     }
+    acls::delete_all(&mut tx, AclEntity::Container, id, now).await?;
     tx.commit().await?;
     tracing::info!(container_id = %id, "container deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use super::view::{ContainerView, container_view};
 use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn show(
@@ -15,6 +16,6 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContainerView>> {
     let mut conn = app.db.acquire().await?;
-    let container = super::load(&mut conn, &caller, &id).await?;
+    let container = super::load(&mut conn, &caller, &id, Action::ContainerGet).await?;
     Ok(Json(container_view(&mut conn, &hrefs, &container).await?))
 }

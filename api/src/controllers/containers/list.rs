@@ -13,6 +13,7 @@ use super::view::container_views;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn list(
@@ -21,6 +22,7 @@ pub async fn list(
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
+    caller.authorize(Action::ContainersGet, None)?;
     let last =
         |k: &str| params.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let filter = ContainerFilter { name: last("name"), kind: last("type") };

@@ -1,8 +1,8 @@
 //! `/v1/containers`: Barbican's containers resource — named groups of secret references — with
 //! their secret links and consumers.
 //!
-//! Another project's container is "not found" (404), never "forbidden": its existence is not
-//! revealed (Barbican would answer 403).
+//! Another project's container is reachable only through its read ACL; refused, it is "not
+//! found" (404), never "forbidden": its existence is not revealed (Barbican would answer 403).
 //!
 //! # Layout
 //! - [`create`]: `POST /v1/containers`.
@@ -25,6 +25,7 @@ pub mod view;
 
 use axum::extract::Request;
 use portcullis_store::AsConn;
+use portcullis_store::acls::{self, AclEntity};
 use portcullis_store::containers::{self, Container};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -33,25 +34,36 @@ use crate::body::{json_object, parse_object, read_limited};
 use crate::context::Caller;
 use crate::controllers::parse_id;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::{Action, Entity, Target};
 
 /// Barbican's 404 for a missing, deleted or (here) another project's container.
 pub fn container_not_found() -> ApiError {
     ApiError::NotFound("Secrets container not found.".into())
 }
 
-/// Loads a live container of the caller's project by its path id.
-pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str) -> ApiResult<Container> {
+/// Loads a live container by its path id, whatever its project, and authorizes `action` on it
+/// with its read ACL (another project's container the policy refuses is "not found").
+pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str, action: Action) -> ApiResult<Container> {
     let id = parse_id(raw_id, "container")?;
-    containers::find(c, &caller.project_id, id).await?.ok_or_else(container_not_found)
+    let container = containers::find_any_project(c, id).await?.ok_or_else(container_not_found)?;
+    let acl = acls::read_acl(c, AclEntity::Container, id).await?;
+    let target = Target::with_acl(
+        Entity::Container,
+        &container.project_id,
+        container.creator_id.as_deref(),
+        acl.as_ref().map(|a| (a.users.as_slice(), a.project_access)),
+    );
+    caller.authorize(action, Some(&target))?;
+    Ok(container)
 }
 
-/// In a write transaction: locks the caller's live container `id` and reads it. A container
-/// deleted since the request's first lookup is "not found" here.
-pub async fn lock(c: &mut impl AsConn, caller: &Caller, id: Uuid) -> ApiResult<Container> {
-    if !containers::lock_live(c, &caller.project_id, id).await? {
+/// In a write transaction: locks the live container `id` of `project_id` (an authorized
+/// container's) and reads it. A container deleted since the first lookup is "not found" here.
+pub async fn lock(c: &mut impl AsConn, project_id: &str, id: Uuid) -> ApiResult<Container> {
+    if !containers::lock_live(c, project_id, id).await? {
         return Err(container_not_found());
     }
-    containers::find(c, &caller.project_id, id).await?.ok_or_else(container_not_found)
+    containers::find(c, project_id, id).await?.ok_or_else(container_not_found)
 }
 
 /// Reads a JSON object body as Barbican's `load_body` does (every string stripped). With

@@ -18,6 +18,7 @@ use super::validate::{self, CONTAINER_SECRET};
 use crate::body::media_type;
 use crate::context::{Caller, Hrefs};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn add(
@@ -27,7 +28,7 @@ pub async fn add(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
+    let container = super::load(&mut app.db.acquire().await?, &caller, &id, Action::ContainerSecretPost).await?;
     if media_type(req.headers()).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType(&["application/json"]));
     }
@@ -39,7 +40,7 @@ pub async fn add(
 
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
-    let container = super::lock(&mut tx, &caller, container.id).await?;
+    let container = super::lock(&mut tx, &container.project_id, container.id).await?;
     let secret = super::referenced_secret(&mut tx, &caller, &link.secret_ref, now)
         .await?
         .ok_or_else(|| ApiError::NotFound("Secret provided doesn't exist.".into()))?;
@@ -69,13 +70,13 @@ pub async fn remove(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<StatusCode> {
-    let container = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
+    let container = super::load(&mut app.db.acquire().await?, &caller, &id, Action::ContainerSecretDelete).await?;
     let body = super::read_body(req, app.config.max_request_bytes, CONTAINER_SECRET, false).await?;
     let link = validate::container_secret(&body)?;
 
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
-    let container = super::lock(&mut tx, &caller, container.id).await?;
+    let container = super::lock(&mut tx, &container.project_id, container.id).await?;
     let Some(secret) = super::referenced_secret(&mut tx, &caller, &link.secret_ref, now).await? else {
         // Python's str() of a missing name is None.
         let name = link.name.as_deref().unwrap_or("None");

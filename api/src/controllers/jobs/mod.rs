@@ -28,7 +28,7 @@ pub async fn list(
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::AdminJobsGet, None)?;
     let filter = filter_from(&params)?;
     let page = page_from(&params);
     let (jobs, total) = admin::list(&mut app.db.acquire().await?, &filter, page).await?;
@@ -45,7 +45,7 @@ pub async fn show(
     hrefs: Hrefs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::AdminJobsGet, None)?;
     let job = admin::find(&mut app.db.acquire().await?, &id).await?.ok_or_else(not_found)?;
     Ok(Json(job_view(&hrefs, &job)))
 }

@@ -19,7 +19,7 @@ pub async fn retry(
     hrefs: Hrefs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::retry(&app.db, &id).await?;
     tracing::info!(job = %id, order_id = ?applied.job.order_id, reopened = applied.order_changed, "job retried by an operator");
     Ok(Json(body(&hrefs, &applied)))
@@ -31,7 +31,7 @@ pub async fn cancel(
     hrefs: Hrefs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::cancel(&app.db, &id).await?;
     tracing::info!(job = %id, order_id = ?applied.job.order_id, failed = applied.order_changed, "job cancelled by an operator");
     Ok(Json(body(&hrefs, &applied)))
@@ -43,7 +43,7 @@ pub async fn discard(
     hrefs: Hrefs,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_admin()?;
+    caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::discard(&app.db, &id).await?;
     tracing::info!(job = %id, "job discarded by an operator");
     Ok(Json(body(&hrefs, &applied)))

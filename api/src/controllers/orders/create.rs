@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_jobs::{EnqueueOptions, JobError, OrderTask};
 use portcullis_store::certificate_requests;
 use portcullis_store::orders::{self, Order};
+use portcullis_store::quotas::Resource;
 use portcullis_store::secrets::{self, Secret};
 use portcullis_store::{Timestamp, Tx};
 use serde_json::json;
@@ -21,7 +22,9 @@ use super::certificate;
 use super::validate::{self, OrderSpec, Passphrase, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::quotas;
 use crate::error::{ApiError, ApiResult, error_body};
+use crate::policy::Action;
 use crate::state::{App, AppState};
 
 pub struct OrderSchema;
@@ -35,6 +38,7 @@ pub async fn create(
     hrefs: Hrefs,
     JsonBody(body, _): JsonBody<OrderSchema>,
 ) -> ApiResult<Response> {
+    caller.authorize(Action::OrdersPost, None)?;
     let now = Timestamp::now();
     let new = validate::new_order(&body, app.config.max_secret_bytes, now)?;
     let (expiration, passphrase, certificate) = match &new.spec {
@@ -71,6 +75,7 @@ pub async fn create(
             order.error_status_code = Some("400".into());
             order.error_reason = Some("Process TypeOrder issue seen - The passphrase must be a string..".into());
             let mut tx = app.db.begin().await?;
+            quotas::enforce(&app, &mut tx, &caller.project_id, Resource::Orders).await?;
             orders::insert(&mut tx, &order).await?;
             tx
         }
@@ -81,6 +86,7 @@ pub async fn create(
             let sealed = app.keks.seal(&kek, &caller.project_id, secret.id, p.as_bytes())?;
             order.passphrase_secret_id = Some(secret.id);
             let mut tx = app.db.begin().await?;
+            quotas::enforce(&app, &mut tx, &caller.project_id, Resource::Orders).await?;
             secrets::insert(&mut tx, &secret).await?;
             secrets::insert_payload(&mut tx, secret.id, kek.id, &sealed, now).await?;
             insert_pending(&app, &mut tx, &order).await?;
@@ -88,6 +94,7 @@ pub async fn create(
         }
         None => {
             let mut tx = app.db.begin().await?;
+            quotas::enforce(&app, &mut tx, &caller.project_id, Resource::Orders).await?;
             if let Some(meta) = certificate {
                 let request = certificate::request_row(&mut tx, &caller, &order, meta).await?;
                 insert_pending(&app, &mut tx, &order).await?;
@@ -144,8 +151,11 @@ fn passphrase_secret(caller: &Caller, expiration: Option<Timestamp>, now: Timest
     }
 }
 
-/// `PUT /v1/orders`: Barbican refuses order updates on the collection.
-pub async fn update_not_supported() -> Response {
+/// `PUT /v1/orders`: Barbican refuses order updates on the collection (after `orders:put`).
+pub async fn update_not_supported(caller: Caller) -> Response {
+    if let Err(e) = caller.authorize(Action::OrdersPut, None) {
+        return e.into_response();
+    }
     let mut resp = error_body(StatusCode::METHOD_NOT_ALLOWED, "Order update is not supported.".into());
     resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
     resp

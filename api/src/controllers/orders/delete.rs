@@ -10,12 +10,14 @@ use portcullis_store::{Timestamp, orders};
 
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let id = super::order_id(&id)?;
     let mut tx = app.db.begin().await?;
-    if !orders::soft_delete(&mut tx, &caller.project_id, id, Timestamp::now()).await? {
+    let order = super::load(&mut tx, &caller, &id, Action::OrderDelete).await?;
+    let id = order.id;
+    if !orders::soft_delete(&mut tx, &order.project_id, id, Timestamp::now()).await? {
         return Err(super::order_not_found());
     }
     let cancelled = portcullis_jobs::cancel_order_jobs(&mut tx, id).await.map_err(|e| match e {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::view::order_view;
 use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn show(
@@ -16,6 +17,6 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
-    let order = super::load(&mut conn, &caller, &id).await?;
+    let order = super::load(&mut conn, &caller, &id, Action::OrderGet).await?;
     Ok(Json(order_view(&hrefs, &order)))
 }

@@ -10,6 +10,7 @@ use super::view::order_view;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn list(
@@ -18,6 +19,7 @@ pub async fn list(
     hrefs: Hrefs,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
+    caller.authorize(Action::OrdersGet, None)?;
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;
     let (rows, total) = orders::list(&mut conn, &caller.project_id, page).await?;

@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::{Action, Entity, Target};
 
 /// Barbican's 404 for a missing, deleted or (here) another project's order.
 pub fn order_not_found() -> ApiError {
@@ -39,7 +40,10 @@ pub fn order_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::try_parse(raw).map_err(|_| order_not_found())
 }
 
-/// Loads a live order of the caller's project by its path id.
-pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str) -> ApiResult<Order> {
-    orders::find(c, &caller.project_id, order_id(raw_id)?).await?.ok_or_else(order_not_found)
+/// Loads a live order by its path id, whatever its project, and authorizes `action` on it
+/// (another project's order is "not found": orders have no ACL).
+pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str, action: Action) -> ApiResult<Order> {
+    let order = orders::find_any_project(c, order_id(raw_id)?).await?.ok_or_else(order_not_found)?;
+    caller.authorize(action, Some(&Target::bare(Entity::Order, &order.project_id, order.creator_id.as_deref())))?;
+    Ok(order)
 }

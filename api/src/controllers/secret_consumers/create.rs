@@ -6,14 +6,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use portcullis_store::quotas::Resource;
 use portcullis_store::{Timestamp, secret_consumers};
 
 use super::validate::{self, ConsumerSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
+use crate::controllers::quotas;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn create(
@@ -25,9 +28,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let consumer = validate::consumer(body)?;
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load(&mut tx, &caller, &id, Action::SecretConsumersPost).await?;
+    quotas::enforce(&app, &mut tx, &caller.project_id, Resource::SecretConsumers).await?;
     let added = secret_consumers::add(&mut tx, secret.id, &caller.project_id, &consumer, Timestamp::now()).await?;
-    let view = super::secret_body(&mut tx, &caller, &hrefs, secret.id).await?;
+    let view = super::secret_body(&mut tx, &hrefs, secret.id).await?;
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, outcome = ?added, "secret consumer registered");
     // Sic: Barbican's consumer href says `consumers`, not `secrets`.

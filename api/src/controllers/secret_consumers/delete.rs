@@ -1,8 +1,8 @@
 //! `DELETE /v1/secrets/{id}/consumers`: removes the consumer named in the JSON body. Answers 200
 //! with the whole secret; a consumer that is not registered (or already removed) is a 404.
 //!
-//! Barbican also refuses (403) a caller that owns neither the consumer nor the secret; here the
-//! secret is only ever found in the caller's own project, so that case cannot arise.
+//! As in Barbican, a caller whose project owns neither the consumer nor the secret (a read-ACL
+//! user of another project removing someone else's consumer) is refused with a 403.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,6 +14,7 @@ use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets::{self, view::SecretView};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn delete(
@@ -25,11 +26,17 @@ pub async fn delete(
 ) -> ApiResult<Json<SecretView>> {
     let consumer = validate::consumer(body)?;
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load(&mut tx, &caller, &id, Action::SecretConsumersDelete).await?;
+    let found = secret_consumers::find_by_values(&mut tx, secret.id, &consumer)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Consumer not found.".into()))?;
+    if found.project_id != caller.project_id && secret.project_id != caller.project_id {
+        return Err(ApiError::Forbidden("Not Allowed. Sorry, only the creator of a consumer can delete it.".into()));
+    }
     if !secret_consumers::remove(&mut tx, secret.id, &consumer, Timestamp::now()).await? {
         return Err(ApiError::NotFound("Consumer not found.".into()));
     }
-    let view = super::secret_body(&mut tx, &caller, &hrefs, secret.id).await?;
+    let view = super::secret_body(&mut tx, &hrefs, secret.id).await?;
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, "secret consumer removed");
     Ok(Json(view))

@@ -13,6 +13,7 @@ use crate::controllers::parse_id;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn show(
@@ -21,7 +22,8 @@ pub async fn show(
     SecretPath((id, consumer_id)): SecretPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
-    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let secret =
+        secrets::load_as(&mut conn, &caller, &id, Action::SecretConsumersGet, "SecretConsumer retrieval").await?;
     let consumer_id = parse_id(&consumer_id, "consumer")?;
     let consumer = secret_consumers::find(&mut conn, secret.id, consumer_id)
         .await?

@@ -11,6 +11,7 @@ use crate::controllers::paging::{add_nav, page_from};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn list(
@@ -22,7 +23,7 @@ pub async fn list(
 ) -> ApiResult<Json<Map<String, Value>>> {
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;
-    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let secret = secrets::load(&mut conn, &caller, &id, Action::SecretConsumersGet).await?;
     let (rows, total) = secret_consumers::list(&mut conn, secret.id, page).await?;
     let mut body = Map::new();
     body.insert("consumers".into(), rows.iter().map(super::full_view).collect());

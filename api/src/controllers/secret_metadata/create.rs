@@ -12,6 +12,7 @@ use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn create(
@@ -23,7 +24,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let (key, value) = validate::metadatum(body)?;
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaPost).await?;
     if !secret_metadata::insert(&mut tx, secret.id, &key, &value, Timestamp::now()).await? {
         return Err(ApiError::Conflict("Conflict. Key in request is already in the secret metadata".into()));
     }

@@ -9,6 +9,7 @@ use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn delete(
@@ -17,7 +18,7 @@ pub async fn delete(
     SecretPath((id, key)): SecretPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaDelete).await?;
     secret_metadata::delete(&mut tx, secret.id, &key).await?;
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, "secret metadatum removed");

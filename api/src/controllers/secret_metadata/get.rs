@@ -9,6 +9,7 @@ use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn show(
@@ -17,7 +18,7 @@ pub async fn show(
     SecretPath((id, key)): SecretPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
-    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let secret = secrets::load_as(&mut conn, &caller, &id, Action::SecretMetaGet, "Secret metadatum retrieval").await?;
     let value = secret_metadata::find(&mut conn, secret.id, &key).await?.ok_or_else(super::not_found)?;
     Ok(super::pair(&key, &value))
 }

@@ -9,6 +9,7 @@ use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn list(
@@ -17,7 +18,7 @@ pub async fn list(
     SecretPath(id): SecretPath<String>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
-    let secret = secrets::load(&mut conn, &caller, &id).await?;
+    let secret = secrets::load(&mut conn, &caller, &id, Action::SecretMetaGet).await?;
     let pairs: Map<String, Value> =
         secret_metadata::all(&mut conn, secret.id).await?.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     Ok(Json(json!({"metadata": pairs})))

@@ -13,6 +13,7 @@ use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn replace(
@@ -24,7 +25,7 @@ pub async fn replace(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let pairs = validate::metadata(body)?;
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaPut).await?;
     secret_metadata::replace_all(&mut tx, secret.id, &pairs, Timestamp::now()).await?;
     tx.commit().await?;
     tracing::info!(secret_id = %secret.id, keys = pairs.len(), "secret metadata replaced");

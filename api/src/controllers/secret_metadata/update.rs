@@ -13,6 +13,7 @@ use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn update(
@@ -23,7 +24,7 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let (key, value) = validate::metadatum(body)?;
     let mut tx = app.db.begin().await?;
-    let secret = secrets::load(&mut tx, &caller, &id).await?;
+    let secret = secrets::load_as(&mut tx, &caller, &id, Action::SecretMetaPut, "Secret metadatum update").await?;
     if key != url_key {
         // Barbican's message is cut short by a Python string-concatenation slip; ours is whole.
         return Err(match secret_metadata::find(&mut tx, secret.id, &url_key).await? {

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::Timestamp;
+use portcullis_store::quotas::Resource;
 use portcullis_store::secrets::{self, Secret};
 use serde_json::json;
 use uuid::Uuid;
@@ -13,7 +14,9 @@ use uuid::Uuid;
 use super::validate::{self, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::quotas;
 use crate::error::ApiResult;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub struct SecretSchema;
@@ -27,8 +30,11 @@ pub async fn create(
     hrefs: Hrefs,
     JsonBody(body, _): JsonBody<SecretSchema>,
 ) -> ApiResult<Response> {
+    caller.authorize(Action::SecretsPost, None)?;
     let now = Timestamp::now();
     let new = validate::new_secret(&body, app.config.max_secret_bytes, now)?;
+    // No store takes transport keys: Barbican's answers to those fields.
+    crate::controllers::transport_keys::secret_fields::check(&app, &body, new.payload.is_some()).await?;
     let id = Uuid::new_v4();
     let project = caller.project_id.as_str();
 
@@ -57,6 +63,7 @@ pub async fn create(
         updated_at: now,
     };
     let mut tx = app.db.begin().await?;
+    quotas::enforce(&app, &mut tx, project, Resource::Secrets).await?;
     secrets::insert(&mut tx, &secret).await?;
     if let Some((kek_id, ciphertext, _)) = &sealed {
         secrets::insert_payload(&mut tx, id, *kek_id, ciphertext, now).await?;

@@ -10,6 +10,7 @@ use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn delete(
@@ -26,13 +27,15 @@ pub async fn delete(
         None => false,
     };
     let mut tx = app.db.begin().await?;
-    let secret = super::load(&mut tx, &caller, &id).await?;
+    let secret = super::load(&mut tx, &caller, &id, Action::SecretDelete).await?;
     if version.at_least(2) && !force && !super::consumers_of(&mut tx, &secret).await?.is_empty() {
         return Err(ApiError::BadRequest(
             "Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into(),
         ));
     }
-    secrets::soft_delete(&mut tx, &caller.project_id, secret.id, Timestamp::now()).await?;
+    secrets::soft_delete(&mut tx, &secret.project_id, secret.id, Timestamp::now()).await?;
+    portcullis_store::acls::delete_all(&mut tx, portcullis_store::acls::AclEntity::Secret, secret.id, Timestamp::now())
+        .await?;
     portcullis_store::secret_consumers::remove_all_of_secret(&mut tx, secret.id, Timestamp::now()).await?;
     // Barbican drops a deleted secret's container links with it.
     portcullis_store::containers::remove_links_to_secret(&mut tx, secret.id).await?;

@@ -12,6 +12,7 @@ use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
 use crate::error::ApiResult;
 use crate::middleware::ApiVersion;
+use crate::policy::Action;
 use crate::state::AppState;
 
 pub async fn show(
@@ -24,8 +25,11 @@ pub async fn show(
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
     let mut conn = app.db.acquire().await?;
-    let secret = super::load(&mut conn, &caller, &id).await?;
-    if !(accept.is_empty() || accept == "application/json" || accept == "*/*") {
+    // A non-JSON Accept reads the payload: Barbican checks `secret:decrypt` instead.
+    let payload = !(accept.is_empty() || accept == "application/json" || accept == "*/*");
+    let action = if payload { Action::SecretDecrypt } else { Action::SecretGet };
+    let secret = super::load_as(&mut conn, &caller, &id, action, "Secret retrieval").await?;
+    if payload {
         return serve_payload(&app, &mut conn, &secret, Some(accept), Operation::SecretRetrieval).await;
     }
     let consumers = if version.at_least(1) { Some(super::consumers_of(&mut conn, &secret).await?) } else { None };

@@ -2,7 +2,8 @@
 //!
 //! Filters: `name`, `alg`, `mode`, `bits`, `secret_type`, and `created`/`updated`/`expiration`
 //! as comma-separated `gt:`/`gte:`/`lt:`/`lte:`/bare (equal) timestamps. `sort` is a
-//! comma-separated list of `key[:asc|desc]`.
+//! comma-separated list of `key[:asc|desc]`. `acl_only=true` lists, instead of the project's
+//! secrets, those of any project whose read ACL names the caller's user.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -16,6 +17,7 @@ use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, nav_query, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
+use crate::policy::Action;
 use crate::state::AppState;
 
 fn invalid_query() -> ApiError {
@@ -29,7 +31,13 @@ pub async fn list(
     version: ApiVersion,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    let filter = parse_filter(&params)?;
+    caller.authorize(Action::SecretsGet, None)?;
+    let mut filter = parse_filter(&params)?;
+    // `acl_only=true` (any case): the secrets whose read ACL lists the caller, in any project,
+    // instead of the project's; ignored without a user id, as Barbican ignores it.
+    if params.iter().any(|(k, v)| k == "acl_only" && v.eq_ignore_ascii_case("true")) {
+        filter.acl_user = caller.user_id.clone();
+    }
     let page = page_from(&params);
     let mut conn = app.db.acquire().await?;
     let (rows, total) = secrets::list(&mut conn, &caller.project_id, &filter, page, Timestamp::now()).await?;

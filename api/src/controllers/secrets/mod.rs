@@ -17,20 +17,43 @@ pub mod payload;
 pub mod validate;
 pub mod view;
 
+use portcullis_store::acls::{self, AclEntity};
 use portcullis_store::secrets::{self, Secret};
 use portcullis_store::{AsConn, Timestamp};
 
 use crate::context::Caller;
 use crate::controllers::parse_id;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::{Action, Entity, Target};
 
-/// Loads a live secret of the caller's project by its path id. Another project's secret is
-/// "not found": its existence is not revealed.
-pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str) -> ApiResult<Secret> {
+/// Loads a live secret by its path id, whatever its project, and authorizes `action` on it with
+/// its read ACL. Another project's secret the policy refuses is "not found", as an unknown id:
+/// its existence is not revealed.
+pub async fn load(c: &mut impl AsConn, caller: &Caller, raw_id: &str, action: Action) -> ApiResult<Secret> {
+    load_as(c, caller, raw_id, action, action.operation()).await
+}
+
+/// [`load`], naming the operation of a 403 as the handler's own (see `Caller::authorize_as`).
+pub async fn load_as(
+    c: &mut impl AsConn,
+    caller: &Caller,
+    raw_id: &str,
+    action: Action,
+    operation: &str,
+) -> ApiResult<Secret> {
     let id = parse_id(raw_id, "secret")?;
-    secrets::find(c, &caller.project_id, id, Timestamp::now())
+    let secret = secrets::find_any_project(c, id, Timestamp::now())
         .await?
-        .ok_or_else(|| ApiError::NotFound("Secret not found.".into()))
+        .ok_or_else(|| ApiError::NotFound("Secret not found.".into()))?;
+    let acl = acls::read_acl(c, AclEntity::Secret, id).await?;
+    let target = Target::with_acl(
+        Entity::Secret,
+        &secret.project_id,
+        secret.creator_id.as_deref(),
+        acl.as_ref().map(|a| (a.users.as_slice(), a.project_access)),
+    );
+    caller.authorize_as(action, Some(&target), operation)?;
+    Ok(secret)
 }
 
 /// The live consumers of `secret`, as `{service, resource_type, resource_id}` objects (shown in

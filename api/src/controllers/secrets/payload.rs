@@ -15,6 +15,7 @@ use crate::body::{media_type, read_limited};
 use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
 use crate::state::AppState;
 
 /// Which request is reading a payload: Barbican words its errors by operation.
@@ -111,7 +112,7 @@ pub async fn get_payload(
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut conn = app.db.acquire().await?;
-    let secret = super::load(&mut conn, &caller, &id).await?;
+    let secret = super::load(&mut conn, &caller, &id, Action::SecretDecrypt).await?;
     serve_payload(&app, &mut conn, &secret, accept, Operation::PayloadRetrieval).await
 }
 
@@ -124,7 +125,7 @@ pub async fn put_payload(
     SecretPath(id): SecretPath<String>,
     req: Request,
 ) -> ApiResult<StatusCode> {
-    let secret = super::load(&mut app.db.acquire().await?, &caller, &id).await?;
+    let secret = super::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretPut).await?;
     let kind = match media_type(req.headers()).as_deref() {
         Some("text/plain") => PayloadKind::Text,
         Some("application/octet-stream") => PayloadKind::Binary("application/octet-stream"),
@@ -179,14 +180,14 @@ pub async fn put_payload(
         }
     };
 
-    let project = caller.project_id.as_str();
+    let project = secret.project_id.as_str();
     let kek = app.keks.project_kek(&app.db, project).await?;
     let ciphertext = app.keks.seal(&kek, project, secret.id, &bytes)?;
     let now = Timestamp::now();
     let mut tx = app.db.begin().await?;
     // A concurrent PUT or DELETE may have won since the checks above: claiming the row decides.
     if !secrets::claim_for_payload(&mut tx, secret.id, kind.stored_content_type(), now).await? {
-        return Err(match super::load(&mut tx, &caller, &id).await {
+        return Err(match super::load(&mut tx, &caller, &id, Action::SecretPut).await {
             Ok(_) => already_has_data(),
             Err(e) => e,
         });

@@ -95,7 +95,8 @@ impl CertificateAuthorities {
 /// `sub_status` / `sub_status_message` of a certificate order, Barbican's where it had them.
 pub mod sub_status {
     pub const KEY_READY: (&str, &str) = ("cert_key_ready", "Key pair ready; building the certificate request");
-    pub const REQUEST_BUILT: (&str, &str) = ("cert_request_built", "Certificate request built; submitting it to the CA");
+    pub const REQUEST_BUILT: (&str, &str) =
+        ("cert_request_built", "Certificate request built; submitting it to the CA");
     pub const REQUEST_PENDING: (&str, &str) =
         ("cert_request_pending", "Request has been submitted to the CA.  Waiting for certificate to be generated");
     pub const GENERATED: (&str, &str) = ("cert_generated", "Certificate has been generated");

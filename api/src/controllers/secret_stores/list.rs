@@ -1,0 +1,40 @@
+//! The collection-level reads: every store, the global default, and the caller's preferred one.
+
+use axum::Json;
+use axum::extract::State;
+use portcullis_store::secret_stores;
+use serde_json::{Value, json};
+
+use super::{require_enabled, view};
+use crate::context::{Caller, Hrefs};
+use crate::error::{ApiError, ApiResult};
+use crate::policy::Action;
+use crate::state::AppState;
+
+/// `GET /v1/secret-stores`: `{"secret_stores": [...]}`, unpaged as in Barbican.
+pub async fn list(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
+    caller.authorize(Action::SecretStoresGet, None)?;
+    require_enabled(&app)?;
+    let stores = secret_stores::list(&mut app.db.acquire().await?).await?;
+    let items: Vec<Value> = stores.iter().map(|s| view(s, &hrefs)).collect();
+    Ok(Json(json!({ "secret_stores": items })))
+}
+
+/// `GET /v1/secret-stores/global-default`.
+pub async fn global_default(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
+    caller.authorize(Action::SecretStoresGetGlobalDefault, None)?;
+    require_enabled(&app)?;
+    let store = secret_stores::global_default(&mut app.db.acquire().await?).await?;
+    // Start-up syncs exactly one global default from the configuration.
+    let store = store.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no global default secret store row")))?;
+    Ok(Json(view(&store, &hrefs)))
+}
+
+/// `GET /v1/secret-stores/preferred`: the caller's project's preferred store.
+pub async fn preferred(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
+    caller.authorize(Action::SecretStoresGetPreferred, None)?;
+    require_enabled(&app)?;
+    let store = secret_stores::preferred(&mut app.db.acquire().await?, &caller.project_id).await?;
+    let store = store.ok_or_else(super::preferred::none_defined)?;
+    Ok(Json(view(&store, &hrefs)))
+}

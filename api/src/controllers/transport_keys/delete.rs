@@ -1,0 +1,27 @@
+//! `DELETE /v1/transport_keys/{id}` (admin): soft-deletes the key; 204.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use portcullis_store::{Timestamp, transport_keys};
+
+use crate::context::Caller;
+use crate::error::ApiResult;
+use crate::policy::Action;
+use crate::state::AppState;
+
+pub async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let id = super::path_id(path)?;
+    caller.authorize(Action::TransportKeyDelete, None)?;
+    let mut tx = app.db.begin().await?;
+    if !transport_keys::soft_delete(&mut tx, id, Timestamp::now()).await? {
+        return Err(super::not_found());
+    }
+    tx.commit().await?;
+    tracing::info!(transport_key_id = %id, "transport key deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

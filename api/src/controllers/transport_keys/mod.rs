@@ -1,0 +1,60 @@
+//! `/v1/transport_keys`: Barbican's transport keys, public keys an operator registers for
+//! wrapping secrets in transit. They belong to no project: every caller may read them, only an
+//! admin may add or delete one.
+//!
+//! Portcullis's crypto plugin (`simple_crypto`) cannot use transport keys, as Barbican's cannot;
+//! [`secret_fields`] answers a secret's `transport_key_needed` / `transport_key_id` the way
+//! Barbican does then.
+//!
+//! # Layout
+//! - [`list`]: `GET /v1/transport_keys` (paged, `plugin_name` filter).
+//! - [`create`]: `POST /v1/transport_keys`, and the PEM check.
+//! - [`get`]: `GET /v1/transport_keys/{id}`; [`delete`]: `DELETE /v1/transport_keys/{id}`.
+//! - [`secret_fields`]: the transport-key fields of `POST /v1/secrets`.
+//! - this file: refs, loading a key by its path id, and the JSON shape.
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod secret_fields;
+
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use portcullis_store::transport_keys::TransportKey;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::context::Hrefs;
+use crate::controllers::parse_id;
+use crate::error::{ApiError, ApiResult};
+
+/// `<base>/v1/transport_keys/<id>`.
+pub fn href(hrefs: &Hrefs, id: &Uuid) -> String {
+    hrefs.url(&format!("v1/transport_keys/{id}"))
+}
+
+/// The id in a `/v1/transport_keys/{id}` path: 404 `Not Found. Provided transport key id is
+/// invalid.` for anything but a UUID, as Barbican.
+pub fn path_id(path: Result<Path<String>, PathRejection>) -> ApiResult<Uuid> {
+    match path {
+        Ok(Path(raw)) => parse_id(&raw, "transport key"),
+        Err(_) => Err(ApiError::NotFound("Not Found. Provided transport key id is invalid.".into())),
+    }
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::NotFound("Not Found. Transport Key not found.".into())
+}
+
+/// A transport key with its PEM text.
+pub fn view(k: &TransportKey, hrefs: &Hrefs) -> Value {
+    json!({
+        "transport_key_ref": href(hrefs, &k.id),
+        "plugin_name": k.plugin_name,
+        "transport_key": k.transport_key,
+        "status": k.status,
+        "created": k.created_at.to_barbican(),
+        "updated": k.updated_at.to_barbican(),
+    })
+}
