@@ -16,6 +16,7 @@
 //! | `kek_cache_size` | `PORTCULLIS_KEK_CACHE_SIZE` | 1024 |
 //! | `request_timeout_secs` | `PORTCULLIS_REQUEST_TIMEOUT_SECS` | 30 |
 //! | `log_format` | `PORTCULLIS_LOG_FORMAT` | `text` (`text` or `json`) |
+//! | `worker_ops_bind` | `PORTCULLIS_WORKER_OPS_BIND` | unset: `portcullis worker` serves no HTTP (`host:port`: `/metrics` and `/health/*` there) |
 //! | `worker_concurrency` | `PORTCULLIS_WORKER_CONCURRENCY` | 4 (orders processed at once per process) |
 //! | `job_max_attempts` | `PORTCULLIS_JOB_MAX_ATTEMPTS` | 8 (deliveries before an order goes to ERROR) |
 //! | `job_retry_base_secs` | `PORTCULLIS_JOB_RETRY_BASE_SECS` | 5 (first retry delay; doubles, with jitter) |
@@ -91,6 +92,8 @@ pub struct Config {
     pub kek_cache_size: usize,
     pub request_timeout_secs: u64,
     pub log_format: LogFormat,
+    /// Where a `portcullis worker` process serves `/metrics` and `/health/*`; `None`: nowhere.
+    pub worker_ops_bind: Option<SocketAddr>,
     pub worker_concurrency: usize,
     pub job_max_attempts: u32,
     pub job_retry_base_secs: u64,
@@ -127,6 +130,7 @@ impl Default for Config {
             kek_cache_size: 1024,
             request_timeout_secs: 30,
             log_format: LogFormat::Text,
+            worker_ops_bind: None,
             worker_concurrency: 4,
             job_max_attempts: 8,
             job_retry_base_secs: 5,
