@@ -30,6 +30,7 @@
 //! | `jwt_user_claim` | `PORTCULLIS_JWT_USER_CLAIM` | `sub` |
 //! | `jwt_roles_claim` | `PORTCULLIS_JWT_ROLES_CLAIM` | `roles` (a list of strings or a comma-separated string) |
 //! | `log_format` | `PORTCULLIS_LOG_FORMAT` | `text` (`text` or `json`) |
+//! | `worker_ops_bind` | `PORTCULLIS_WORKER_OPS_BIND` | unset: `portcullis worker` serves no HTTP (`host:port`: `/metrics` and `/health/*` there) |
 //! | `worker_concurrency` | `PORTCULLIS_WORKER_CONCURRENCY` | 4 (orders processed at once per process) |
 //! | `job_max_attempts` | `PORTCULLIS_JOB_MAX_ATTEMPTS` | 8 (deliveries before an order goes to ERROR) |
 //! | `job_retry_base_secs` | `PORTCULLIS_JOB_RETRY_BASE_SECS` | 5 (first retry delay; doubles, with jitter) |
@@ -142,6 +143,8 @@ pub struct Config {
     pub jwt_user_claim: String,
     pub jwt_roles_claim: String,
     pub log_format: LogFormat,
+    /// Where a `portcullis worker` process serves `/metrics` and `/health/*`; `None`: nowhere.
+    pub worker_ops_bind: Option<SocketAddr>,
     pub worker_concurrency: usize,
     pub job_max_attempts: u32,
     pub job_retry_base_secs: u64,
@@ -198,6 +201,7 @@ impl Default for Config {
             jwt_user_claim: "sub".into(),
             jwt_roles_claim: "roles".into(),
             log_format: LogFormat::Text,
+            worker_ops_bind: None,
             worker_concurrency: 4,
             job_max_attempts: 8,
             job_retry_base_secs: 5,

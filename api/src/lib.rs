@@ -69,3 +69,18 @@ pub async fn serve(
     let app = NormalizePathLayer::trim_trailing_slash().layer(app);
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).with_graceful_shutdown(shutdown).await
 }
+
+/// Serves only `/metrics` and `/health/*` ([`router::ops_router`]) on `listener` until `shutdown`:
+/// the HTTP side of a `portcullis worker` process.
+pub async fn serve_ops(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let app = router::ops_router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        timeout,
+    ));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

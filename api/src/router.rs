@@ -109,10 +109,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(versions::root))
         .route("/healthcheck", get(versions::healthcheck))
-        // Operations endpoints, unauthenticated like /healthcheck (README "Metrics and health").
-        .route("/metrics", get(metrics::metrics))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
+        .merge(ops_routes())
         .merge(v1)
         // The job dashboard, admin only (crate::dashboard).
         .merge(crate::dashboard::routes(&state))
@@ -127,6 +124,24 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), crate::audit::record))
         .layer(from_fn(request_id))
         // Outermost of the router's layers, so requests refused by the others are counted too.
+        .layer(from_fn(crate::metrics::track))
+        .with_state(state)
+}
+
+/// Operations endpoints, unauthenticated like /healthcheck (README "Metrics and health").
+fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+}
+
+/// What a `portcullis worker` process serves (`worker_ops_bind`): the operations endpoints only,
+/// so its jobs can be scraped and probed like the API's.
+pub fn ops_router(state: AppState) -> Router {
+    ops_routes()
+        .fallback(not_found)
+        .layer(from_fn(request_id))
         .layer(from_fn(crate::metrics::track))
         .with_state(state)
 }

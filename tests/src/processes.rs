@@ -83,19 +83,26 @@ impl TestServer {
 pub struct Worker {
     child: Child,
     logs: Logs,
+    ready: Value,
 }
 
 impl Worker {
     /// Starts a worker on `storage` with extra environment and waits until it runs.
     pub fn start(storage: &Storage, extra_env: &[(&str, &str)]) -> Worker {
         match spawn_ready(storage, "worker", extra_env, "portcullis worker running") {
-            Ok((child, logs, _)) => Worker { child, logs },
+            Ok((child, logs, ready)) => Worker { child, logs, ready },
             Err(StartFailure { status, output }) => panic!("portcullis worker exited ({status}):\n{output}"),
         }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `http://<addr>` where the worker serves `/metrics` and `/health/*`, when started with
+    /// `PORTCULLIS_WORKER_OPS_BIND`.
+    pub fn ops_url(&self) -> Option<String> {
+        self.ready["ops_address"].as_str().map(|a| format!("http://{a}"))
     }
 
     /// Whether `lock_by` (a jobs row's worker name, `<queue>-<host>-<pid>-<hex>`) names a worker

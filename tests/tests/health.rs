@@ -36,6 +36,37 @@ both_backends!(api_process_does_not_check_workers, |backend| async move {
     expect_ready(&server, 200, "ok", "ok", "not_run").await;
 });
 
+// A worker-only process has no API, but with `worker_ops_bind` it serves the same probes and
+// metrics, about its own workers and the jobs it ran.
+both_backends!(worker_process_serves_probes_and_metrics, |backend| async move {
+    let storage = Storage::new(backend).await;
+    let api = TestServer::start_api(&storage, &[]);
+    let worker = Worker::start(&storage, &[("PORTCULLIS_WORKER_OPS_BIND", "127.0.0.1:0")]);
+    let ops = api.anonymous().at(&worker.ops_url().expect("the worker logs its ops address"));
+
+    let body = ops.get("/health/ready").await.expect(200).json();
+    assert_eq!(body["checks"], json!({"database": "ok", "migrations": "ok", "workers": "ok"}), "{body}");
+    ops.get("/health/live").await.expect(200);
+    // Only the operations endpoints: the API is not served by a worker.
+    ops.get("/v1/secrets").await.expect(404);
+
+    let c = api.client(&project());
+    let order = c
+        .post_order(&json!({"type": "key", "meta": {"algorithm": "aes", "bit_length": 256, "mode": "cbc"}}))
+        .await;
+    assert_eq!(c.settled_order(&order).await["status"], "ACTIVE");
+    let text = ops.get("/metrics").await.expect(200).text();
+    assert!(text.contains("portcullis_job_deliveries_total{queue=\"orders\",outcome=\"done\"} 1"), "{text}");
+    assert!(text.contains("portcullis_crypto_operations_total{operation=\"keygen\""), "{text}");
+});
+
+// Without `worker_ops_bind` a worker opens no port.
+both_backends!(worker_without_ops_bind_logs_no_address, |backend| async move {
+    let storage = Storage::new(backend).await;
+    let worker = Worker::start(&storage, &[]);
+    assert_eq!(worker.ops_url(), None);
+});
+
 both_backends!(ready_fails_while_a_migration_is_missing, |backend| async move {
     let (server, storage) = start(backend).await;
     expect_ready(&server, 200, "ok", "ok", "ok").await;

@@ -38,15 +38,38 @@ pub async fn run(config: Config, with_workers: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `portcullis worker`: the order workers (and job retention) only, until SIGINT or SIGTERM.
+/// `portcullis worker`: the order workers (and job retention) only, until SIGINT or SIGTERM;
+/// with `worker_ops_bind` set, also `/metrics` and `/health/*` on that address.
 pub async fn worker(config: Config) -> anyhow::Result<()> {
+    let ops_bind = config.worker_ops_bind;
     let state = startup::build_state(config).await?;
+    let ops = match ops_bind {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot bind {addr} (worker_ops_bind / PORTCULLIS_WORKER_OPS_BIND)"))?,
+        ),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(());
     let jobs = start_jobs(&state, &stopped);
-    tracing::info!("portcullis worker running");
+    let ops_address = ops.as_ref().map(|l| l.local_addr()).transpose()?;
+    let ops = ops.map(|listener| {
+        let mut rx = stopped.clone();
+        tokio::spawn(portcullis_api::serve_ops(listener, state.clone(), async move {
+            let _ = rx.changed().await;
+        }))
+    });
+    match ops_address {
+        Some(addr) => tracing::info!(ops_address = %addr, "portcullis worker running"),
+        None => tracing::info!("portcullis worker running"),
+    }
     shutdown_signal().await;
     drop(stop);
     jobs.join().await;
+    if let Some(ops) = ops {
+        let _ = ops.await;
+    }
     state.db.close().await;
     tracing::info!("portcullis worker stopped");
     Ok(())
