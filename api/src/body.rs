@@ -27,17 +27,29 @@ pub trait SchemaName {
     const NAME: &'static str;
 }
 
-/// A JSON object body for the schema `S`. Refuses: another content type (415), a body over the
-/// request limit (413), text that is not JSON (400 "Malformed JSON"), JSON that is not an object
-/// (400, worded for `S`). String values come stripped, as Barbican's `load_body` strips them.
-pub struct JsonBody<S: SchemaName>(pub Map<String, Value>, pub std::marker::PhantomData<S>);
+/// A JSON object body for the schema `S`, read only when the handler calls [`JsonBody::read`]:
+/// Barbican enforces the policy before it reads the body, so a refused caller gets its 403/404
+/// whatever it sent. `read` refuses: another content type (415), a body over the request limit
+/// (413), text that is not JSON (400 "Malformed JSON"), JSON that is not an object (400, worded
+/// for `S`). String values come stripped, as Barbican's `load_body` strips them.
+pub struct JsonBody<S: SchemaName> {
+    req: Request,
+    limit: usize,
+    schema: std::marker::PhantomData<S>,
+}
 
 impl<S: SchemaName> FromRequest<AppState> for JsonBody<S> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let map = parse_object(req, state.config.max_request_bytes, S::NAME).await?;
-        Ok(JsonBody(map, std::marker::PhantomData))
+        Ok(JsonBody { req, limit: state.config.max_request_bytes, schema: std::marker::PhantomData })
+    }
+}
+
+impl<S: SchemaName> JsonBody<S> {
+    /// Reads and parses the body; call after the policy check.
+    pub async fn read(self) -> Result<Map<String, Value>, ApiError> {
+        parse_object(self.req, self.limit, S::NAME).await
     }
 }
 

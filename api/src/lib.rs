@@ -40,6 +40,7 @@ pub mod state;
 pub mod trace;
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::ServiceExt;
 use axum::extract::Request;

@@ -139,11 +139,7 @@ fn ops_routes() -> Router<AppState> {
 /// What a `portcullis worker` process serves (`worker_ops_bind`): the operations endpoints only,
 /// so its jobs can be scraped and probed like the API's.
 pub fn ops_router(state: AppState) -> Router {
-    ops_routes()
-        .fallback(not_found)
-        .layer(from_fn(request_id))
-        .layer(from_fn(crate::metrics::track))
-        .with_state(state)
+    ops_routes().fallback(not_found).layer(from_fn(request_id)).layer(from_fn(crate::metrics::track)).with_state(state)
 }
 
 async fn not_found() -> axum::response::Response {

@@ -306,6 +306,20 @@ pub async fn find_consumer(c: &mut impl AsConn, container_id: Uuid, id: Uuid) ->
     on_conn!(c, c => sqlx::query_as::<_, Consumer>(AssertSqlSafe(sql.as_str())).bind(id).bind(container_id).fetch_optional(c).await)
 }
 
+/// The live consumer of a container with these values (Barbican's `get_by_values`).
+pub async fn find_consumer_by_values(
+    c: &mut impl AsConn,
+    container_id: Uuid,
+    name: &str,
+    url: &str,
+) -> DbResult<Option<Consumer>> {
+    let sql = format!(
+        "SELECT {CONSUMER_COLUMNS} FROM container_consumers \
+         WHERE container_id = $1 AND name = $2 AND url = $3 AND NOT deleted"
+    );
+    on_conn!(c, c => sqlx::query_as::<_, Consumer>(AssertSqlSafe(sql.as_str())).bind(container_id).bind(name).bind(url).fetch_optional(c).await)
+}
+
 /// One page of a container's live consumers ordered by name (Barbican's order), and their total.
 pub async fn list_consumers(c: &mut impl AsConn, container_id: Uuid, page: Page) -> DbResult<(Vec<Consumer>, i64)> {
     let sql = format!(

@@ -25,10 +25,12 @@ mod db;
 mod orders;
 mod processes;
 mod raw_http;
+mod stores;
 pub mod tokens;
 
 pub use db::JobRow;
 pub use processes::Worker;
+pub use stores::two_stores;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

@@ -195,6 +195,45 @@ both_backends!(acl_user_of_another_project_reads, |backend| async move {
     reader.get(&c).await.expect_error(404, "Secrets container not found.");
 });
 
+both_backends!(acl_user_removes_only_its_own_consumers, |backend| async move {
+    // Barbican's consumers controllers: removing a consumer takes a project that owns the
+    // consumer or the resource; the read ACL alone is not enough.
+    let (server, _storage) = start(backend).await;
+    let (p, q) = (project(), project());
+    let owner = as_user(&server, &p, "u-owner", MEMBER);
+    let reader = as_user(&server, &q, "u-reader", MEMBER);
+    let s = owner.create_text_secret("s", "payload").await;
+    let body = json!({"type": "generic", "name": "c"});
+    let c =
+        owner.post_json("/v1/containers", &body).await.expect(201).json()["container_ref"].as_str().unwrap().to_owned();
+    let acl = json!({"read": {"users": ["u-reader"]}});
+    let not_creator = "Not Allowed. Sorry, only the creator of a consumer can delete it.";
+    let cases = [
+        (c.clone(), json!({"name": "owned", "URL": "http://owned"}), json!({"name": "mine", "URL": "http://mine"})),
+        (
+            s.clone(),
+            json!({"service": "svc", "resource_type": "rt", "resource_id": "owned"}),
+            json!({"service": "svc", "resource_type": "rt", "resource_id": "mine"}),
+        ),
+    ];
+    for (r, owned, mine) in cases {
+        owner.put_json(&format!("{r}/acl"), &acl).await.expect(200);
+        let consumers = format!("{r}/consumers");
+        owner.post_json(&consumers, &owned).await.expect(200);
+        reader.post_json(&consumers, &mine).await.expect(200);
+        // The owning project's consumer stays.
+        reader.json(Method::DELETE, &consumers, &owned).await.expect_error(403, not_creator);
+        assert_eq!(owner.get(&consumers).await.expect(200).json()["total"], 2);
+        // The ACL user's own consumer goes; the owner removes its own.
+        reader.json(Method::DELETE, &consumers, &mine).await.expect(200);
+        owner.json(Method::DELETE, &consumers, &owned).await.expect(200);
+        assert_eq!(owner.get(&consumers).await.expect(200).json()["total"], 0);
+        // The owner may also remove a consumer the ACL user registered.
+        reader.post_json(&consumers, &mine).await.expect(200);
+        owner.json(Method::DELETE, &consumers, &mine).await.expect(200);
+    }
+});
+
 both_backends!(cross_project_is_not_found_everywhere, |backend| async move {
     let (server, _storage) = start(backend).await;
     let (p, q) = (project(), project());

@@ -51,9 +51,8 @@ both_backends!(worker_process_serves_probes_and_metrics, |backend| async move {
     ops.get("/v1/secrets").await.expect(404);
 
     let c = api.client(&project());
-    let order = c
-        .post_order(&json!({"type": "key", "meta": {"algorithm": "aes", "bit_length": 256, "mode": "cbc"}}))
-        .await;
+    let order =
+        c.post_order(&json!({"type": "key", "meta": {"algorithm": "aes", "bit_length": 256, "mode": "cbc"}})).await;
     assert_eq!(c.settled_order(&order).await["status"], "ACTIVE");
     let text = ops.get("/metrics").await.expect(200).text();
     assert!(text.contains("portcullis_job_deliveries_total{queue=\"orders\",outcome=\"done\"} 1"), "{text}");

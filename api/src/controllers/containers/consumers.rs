@@ -7,7 +7,8 @@
 //!
 //! The container is looked up first (404 whatever the body), then the content type, then the
 //! body, as in Barbican. A read-ACL user of another project may list, get, register and remove
-//! consumers (`container_consumers:*` include `container_acl_read`).
+//! consumers (`container_consumers:*` include `container_acl_read`), but, as in Barbican, remove
+//! only those its own project registered (403 otherwise).
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -103,6 +104,14 @@ pub async fn remove(
 ) -> ApiResult<Response> {
     let (mut tx, container, consumer) =
         consumer_write(&app, &caller, &id, req, Action::ContainerConsumersDelete).await?;
+    let found = containers::find_consumer_by_values(&mut tx, container.id, &consumer.name, &consumer.url)
+        .await?
+        .ok_or_else(consumer_not_found)?;
+    // Barbican: a caller whose project owns neither the consumer nor the container (a read-ACL
+    // user of another project) may not remove someone else's consumer.
+    if found.project_id != caller.project_id && container.project_id != caller.project_id {
+        return Err(ApiError::Forbidden("Not Allowed. Sorry, only the creator of a consumer can delete it.".into()));
+    }
     if !containers::soft_delete_consumer(&mut tx, container.id, &consumer.name, &consumer.url, Timestamp::now()).await?
     {
         return Err(consumer_not_found());

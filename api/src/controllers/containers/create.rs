@@ -28,9 +28,10 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    JsonBody(body, _): JsonBody<ContainerSchema>,
+    body: JsonBody<ContainerSchema>,
 ) -> ApiResult<Response> {
     caller.authorize(Action::ContainersPost, None)?;
+    let body = body.read().await?;
     // JsonBody has stripped every string, as Barbican's load_body does.
     let new = validate::new_container(&body)?;
     let now = Timestamp::now();

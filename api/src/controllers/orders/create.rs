@@ -36,9 +36,10 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    JsonBody(body, _): JsonBody<OrderSchema>,
+    body: JsonBody<OrderSchema>,
 ) -> ApiResult<Response> {
     caller.authorize(Action::OrdersPost, None)?;
+    let body = body.read().await?;
     let now = Timestamp::now();
     let new = validate::new_order(&body, app.config.max_secret_bytes, now)?;
     let (expiration, passphrase, certificate) = match &new.spec {

@@ -24,9 +24,11 @@ pub async fn create(
     caller: Caller,
     hrefs: Hrefs,
     SecretPath(id): SecretPath<String>,
-    JsonBody(body, _): JsonBody<ConsumerSchema>,
+    body: JsonBody<ConsumerSchema>,
 ) -> ApiResult<Response> {
-    let consumer = validate::consumer(body)?;
+    // Barbican's order: the secret and the policy (404/403), then the body.
+    secrets::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretConsumersPost).await?;
+    let consumer = validate::consumer(body.read().await?)?;
     let mut tx = app.db.begin().await?;
     let secret = secrets::load(&mut tx, &caller, &id, Action::SecretConsumersPost).await?;
     quotas::enforce(&app, &mut tx, &caller.project_id, Resource::SecretConsumers).await?;

@@ -22,9 +22,11 @@ pub async fn delete(
     caller: Caller,
     hrefs: Hrefs,
     SecretPath(id): SecretPath<String>,
-    JsonBody(body, _): JsonBody<ConsumerSchema>,
+    body: JsonBody<ConsumerSchema>,
 ) -> ApiResult<Json<SecretView>> {
-    let consumer = validate::consumer(body)?;
+    // Barbican's order: the secret and the policy (404/403), then the body.
+    secrets::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretConsumersDelete).await?;
+    let consumer = validate::consumer(body.read().await?)?;
     let mut tx = app.db.begin().await?;
     let secret = secrets::load(&mut tx, &caller, &id, Action::SecretConsumersDelete).await?;
     let found = secret_consumers::find_by_values(&mut tx, secret.id, &consumer)

@@ -20,9 +20,11 @@ pub async fn create(
     caller: Caller,
     hrefs: Hrefs,
     SecretPath(id): SecretPath<String>,
-    JsonBody(body, _): JsonBody<MetadatumSchema>,
+    body: JsonBody<MetadatumSchema>,
 ) -> ApiResult<Response> {
-    let (key, value) = validate::metadatum(body)?;
+    // Barbican's order: the secret and the policy (404/403), then the body.
+    secrets::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretMetaPost).await?;
+    let (key, value) = validate::metadatum(body.read().await?)?;
     let mut tx = app.db.begin().await?;
     let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaPost).await?;
     if !secret_metadata::insert(&mut tx, secret.id, &key, &value, Timestamp::now()).await? {

@@ -21,9 +21,11 @@ pub async fn replace(
     caller: Caller,
     hrefs: Hrefs,
     SecretPath(id): SecretPath<String>,
-    JsonBody(body, _): JsonBody<MetadataSchema>,
+    body: JsonBody<MetadataSchema>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let pairs = validate::metadata(body)?;
+    // Barbican's order: the secret and the policy (404/403), then the body.
+    secrets::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretMetaPut).await?;
+    let pairs = validate::metadata(body.read().await?)?;
     let mut tx = app.db.begin().await?;
     let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaPut).await?;
     secret_metadata::replace_all(&mut tx, secret.id, &pairs, Timestamp::now()).await?;

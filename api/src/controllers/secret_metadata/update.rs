@@ -20,9 +20,12 @@ pub async fn update(
     State(app): State<AppState>,
     caller: Caller,
     SecretPath((id, url_key)): SecretPath<(String, String)>,
-    JsonBody(body, _): JsonBody<MetadatumSchema>,
+    body: JsonBody<MetadatumSchema>,
 ) -> ApiResult<Json<Value>> {
-    let (key, value) = validate::metadatum(body)?;
+    // Barbican's order: the secret and the policy (404/403), then the body.
+    secrets::load_as(&mut app.db.acquire().await?, &caller, &id, Action::SecretMetaPut, "Secret metadatum update")
+        .await?;
+    let (key, value) = validate::metadatum(body.read().await?)?;
     let mut tx = app.db.begin().await?;
     let secret = secrets::load_as(&mut tx, &caller, &id, Action::SecretMetaPut, "Secret metadatum update").await?;
     if key != url_key {

@@ -28,9 +28,10 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    JsonBody(body, _): JsonBody<SecretSchema>,
+    body: JsonBody<SecretSchema>,
 ) -> ApiResult<Response> {
     caller.authorize(Action::SecretsPost, None)?;
+    let body = body.read().await?;
     let now = Timestamp::now();
     let new = validate::new_secret(&body, app.config.max_secret_bytes, now)?;
     // No store takes transport keys: Barbican's answers to those fields.
