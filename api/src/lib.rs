@@ -5,6 +5,7 @@
 //! - [`controllers`]: one module per resource, one file per action.
 //! - [`audit`]: the audit trail of payload reads, changes and refusals.
 //! - [`auth`]: authentication modes (`noauth`, `jwt` bearer tokens) and implied roles.
+//! - [`policy`]: Barbican's policy as one table ([`policy::Action`]), checked by every controller.
 //! - [`hardening`]: limits on headers, bodies and time for every request; CORS.
 //! - [`context`]: who is calling ([`context::Caller`]) and how refs are built ([`context::Hrefs`]).
 //! - [`middleware`]: request ids, microversions, caller identity.
