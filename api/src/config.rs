@@ -36,6 +36,7 @@
 //! | `job_retry_base_secs` | `PORTCULLIS_JOB_RETRY_BASE_SECS` | 5 (first retry delay; doubles, with jitter) |
 //! | `job_orphan_timeout_secs` | `PORTCULLIS_JOB_ORPHAN_TIMEOUT_SECS` | 30 (a dead worker's jobs move after this) |
 //! | `job_timeout_secs` | `PORTCULLIS_JOB_TIMEOUT_SECS` | 120 (a longer delivery is cut short and retried) |
+//! | `job_poll_interval_ms` | `PORTCULLIS_JOB_POLL_INTERVAL_MS` | 1000 (an idle worker's fallback poll; new jobs wake it at once) |
 //! | `job_retention_days` | `PORTCULLIS_JOB_RETENTION_DAYS` | 7 (finished jobs are deleted after this) |
 //! | `ca_approval` | `PORTCULLIS_CA_APPROVAL` | `auto` (`auto` signs at once; `manual` holds requests for an admin) |
 //! | `ca_check_interval_secs` | `PORTCULLIS_CA_CHECK_INTERVAL_SECS` | 10 (how often a held request is checked) |
@@ -150,6 +151,9 @@ pub struct Config {
     pub job_retry_base_secs: u64,
     pub job_orphan_timeout_secs: u64,
     pub job_timeout_secs: u64,
+    /// Also bounds how late a scheduled retry starts, and (SQLite) how soon a `portcullis
+    /// worker` sees a job another process enqueued; same-process and Postgres enqueues wake it.
+    pub job_poll_interval_ms: u64,
     pub job_retention_days: u64,
     pub ca_approval: CaApprovalMode,
     pub ca_check_interval_secs: u64,
@@ -207,6 +211,7 @@ impl Default for Config {
             job_retry_base_secs: 5,
             job_orphan_timeout_secs: 30,
             job_timeout_secs: 120,
+            job_poll_interval_ms: 1000,
             job_retention_days: 7,
             ca_approval: CaApprovalMode::Auto,
             ca_check_interval_secs: 10,
@@ -299,6 +304,7 @@ impl Config {
             ("job_retry_base_secs", self.job_retry_base_secs),
             ("job_orphan_timeout_secs", self.job_orphan_timeout_secs),
             ("job_timeout_secs", self.job_timeout_secs),
+            ("job_poll_interval_ms", self.job_poll_interval_ms),
             ("job_retention_days", self.job_retention_days),
             ("ca_check_interval_secs", self.ca_check_interval_secs),
             ("ca_hold_timeout_secs", self.ca_hold_timeout_secs),

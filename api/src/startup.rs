@@ -74,6 +74,7 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
         concurrency: config.worker_concurrency,
         orphan_timeout: secs(config.job_orphan_timeout_secs),
         timeout: secs(config.job_timeout_secs),
+        poll_interval: Duration::from_millis(config.job_poll_interval_ms),
         retry: RetryPolicy { base: secs(config.job_retry_base_secs), ..RetryPolicy::default() },
         faults: config.faults.clone().unwrap_or_default(),
         ..WorkerOptions::default()

@@ -66,7 +66,7 @@ pub enum Enqueued {
 }
 
 /// Adds `job` to its queue inside the caller's transaction: if `tx` rolls back, the job never
-/// existed; once it commits, workers see it. The job's metadata carries the current trace
+/// existed; once it commits, workers see it, and idle ones are woken if it is due (`wake.rs`). The job's metadata carries the current trace
 /// context on, so its deliveries continue this span's trace (`trace.rs`).
 #[tracing::instrument(name = "enqueue", skip_all, fields(
     otel.name = %format_args!("enqueue {}", J::QUEUE),
@@ -93,6 +93,8 @@ pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Resu
         builder = builder.idempotency_key(key);
     }
     let task = builder.build();
+    // A job scheduled for later is left to the workers' polling (`wake.rs`).
+    let due_now = opts.run_at.is_none_or(|at| at <= SystemTime::now());
 
     match tx {
         Tx::Sqlite(t, _) => {
@@ -100,7 +102,13 @@ pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Resu
             apalis_sqlite::queries::push_tasks(&mut **t, J::QUEUE, &[task]).await.map_err(apalis_err)?;
             let found: Option<String> =
                 sqlx::query_scalar("SELECT id FROM Jobs WHERE id = $1").bind(&id).fetch_optional(&mut **t).await?;
-            Ok(if found.is_some() { Enqueued::New(id) } else { Enqueued::Duplicate })
+            if found.is_none() {
+                return Ok(Enqueued::Duplicate);
+            }
+            if due_now {
+                crate::wake::signal_local(J::QUEUE);
+            }
+            Ok(Enqueued::New(id))
         }
         Tx::Postgres(t) => {
             // apalis's Postgres insert has no ON CONFLICT: a duplicate key raises a unique
@@ -109,6 +117,14 @@ pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Resu
             match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE, vec![task]).await {
                 Ok(()) => {
                     sp.commit().await?;
+                    if due_now {
+                        // Delivered on commit, to workers in every process (`wake.rs`).
+                        sqlx::query("SELECT pg_notify($1, $2)")
+                            .bind(crate::wake::CHANNEL)
+                            .bind(J::QUEUE)
+                            .execute(&mut **t)
+                            .await?;
+                    }
                     Ok(Enqueued::New(id))
                 }
                 Err(apalis_postgres::Error::Database(sqlx::Error::Database(e)))

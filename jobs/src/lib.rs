@@ -47,6 +47,7 @@ mod setup;
 mod shutdown;
 mod table;
 mod trace;
+mod wake;
 mod worker;
 
 pub use faults::{FaultSpecError, Faults, QueueFaults};

@@ -22,11 +22,13 @@ use apalis::prelude::{
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use portcullis_store::db::{Db, Tx};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::faults::{Faults, QueueFaults};
 use crate::retry::{Outcome, RetryPolicy};
 use crate::shutdown::{self, InFlight};
+use crate::wake::WakeOrPoll;
 use crate::{Job, table};
 
 /// What a handler sees of the delivery it runs.
@@ -103,7 +105,9 @@ pub struct WorkerOptions {
     /// A job held by a worker that has not sent a heartbeat for this long is handed to another
     /// worker. Heartbeats go out three times per timeout. SQLite keeps whole seconds.
     pub orphan_timeout: Duration,
-    /// How often an idle worker looks for due jobs.
+    /// How often an idle worker looks for due jobs anyway: new jobs wake it at once (`wake.rs`);
+    /// this finds scheduled retries once due, orphans, and what a wake misses (SQLite across
+    /// processes).
     pub poll_interval: Duration,
     /// On shutdown, how long jobs in hand may take to finish before they are abandoned (and
     /// later rescued as orphans).
@@ -147,6 +151,15 @@ fn hostname() -> String {
 }
 
 type Stop = Shared<BoxFuture<'static, ()>>;
+
+/// Aborts its task when dropped (the wake source, when the worker set ends).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// The running workers of one queue; see [`start_workers`].
 #[derive(Debug)]
@@ -198,10 +211,13 @@ pub fn start_workers<J: Job, H: Handler<J>>(
     let db = db.clone();
     let in_flight = InFlight::default();
     let handle = tokio::spawn(async move {
+        // Outlives worker restarts, so no enqueue signal falls between two workers.
+        let wake = Arc::new(Notify::new());
+        let _source = AbortOnDrop(tokio::spawn(crate::wake::source(db.clone(), J::QUEUE, wake.clone())));
         loop {
             let name = worker_name(J::QUEUE);
             tracing::info!(worker = %name, queue = J::QUEUE, "starting job worker");
-            let res = run_worker(&db, &name, runner.clone(), &opts, &in_flight, stop.clone()).await;
+            let res = run_worker(&db, &name, runner.clone(), &opts, &in_flight, &wake, stop.clone()).await;
             if stop.peek().is_some() {
                 return;
             }
@@ -224,6 +240,7 @@ async fn run_worker<J: Job, H: Handler<J>>(
     runner: Arc<Runner<J, H>>,
     opts: &WorkerOptions,
     in_flight: &InFlight,
+    wake: &Arc<Notify>,
     stop: Stop,
 ) -> Result<(), WorkerError> {
     let concurrency = opts.concurrency.max(1);
@@ -257,7 +274,7 @@ async fn run_worker<J: Job, H: Handler<J>>(
                 .persist_results(false);
             let backend = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(pool)
                 .with_config(config)
-                .poll_with_interval(opts.poll_interval);
+                .poll_with_strategy(WakeOrPoll::new(wake.clone(), opts.poll_interval));
             WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run().boxed()
         }
         Db::Postgres(pool) => {
@@ -270,7 +287,7 @@ async fn run_worker<J: Job, H: Handler<J>>(
                 .persist_results(false);
             let backend = apalis_postgres::PostgresStorage::<serde_json::Value>::new(pool)
                 .with_config(config)
-                .poll_with_interval(opts.poll_interval);
+                .poll_with_strategy(WakeOrPoll::new(wake.clone(), opts.poll_interval));
             WorkerBuilder::new(name).backend(backend).concurrency(concurrency).build(svc).run().boxed()
         }
     };

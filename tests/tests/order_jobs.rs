@@ -4,7 +4,8 @@
 //! with a job in hand, a worker killed under load, and several workers sharing the queue.
 //!
 //! Timing only bounds the waits (so a broken promise fails instead of hanging); nothing here
-//! asserts speed.
+//! asserts speed. The wake-up tests bound their waits far below the fallback poll, so they fail
+//! only if no wake-up happens at all.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -226,6 +227,43 @@ both_backends!(deleting_a_pending_order_cancels_its_job, |backend| async move {
     assert_eq!((job.status.as_str(), job.attempts), ("Killed", 0), "{job:?}");
     assert_eq!(storage.scalar(SECRETS, SECRETS).await, 1, "only the live order's key");
 });
+
+/// The fallback poll is far longer than any wait below, and heartbeats (after which an idle
+/// worker also looks) rarer still: only a wake-up on enqueue starts these jobs in time.
+const NO_POLLING: [(&str, &str); 2] =
+    [("PORTCULLIS_JOB_POLL_INTERVAL_MS", "300000"), ("PORTCULLIS_JOB_ORPHAN_TIMEOUT_SECS", "900")];
+const WOKEN_WITHIN: Duration = Duration::from_secs(15);
+
+both_backends!(a_new_job_wakes_the_idle_workers, |backend| async move {
+    let storage = Storage::new(backend).await;
+    let server = TestServer::start_on(&storage, &NO_POLLING);
+    let c = server.client(&project());
+    for _ in 0..3 {
+        let order_ref = c.post_order(&key_order()).await;
+        let o = c.wait_order(&order_ref, WOKEN_WITHIN, |o| o["status"] != "PENDING").await;
+        assert_eq!(o["status"], "ACTIVE", "{o}");
+    }
+    // A chain of jobs, each enqueued by the previous step's transaction in the worker.
+    let meta = json!({"request_type": "custom", "subject_dn": "CN=wake.example", "key_type": "ec", "bit_length": 256});
+    let order_ref = c.post_order(&json!({"type": "certificate", "meta": meta})).await;
+    let o = c.wait_order(&order_ref, WOKEN_WITHIN, |o| o["status"] != "PENDING").await;
+    assert_eq!(o["status"], "ACTIVE", "{o}");
+});
+
+/// A `portcullis worker` hears of the API process's commits through Postgres's `NOTIFY` (on
+/// SQLite it only polls).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_separate_worker_is_woken_through_postgres() {
+    let storage = Storage::new(Backend::Postgres).await;
+    let api = TestServer::start_api(&storage, &[]);
+    let _worker = Worker::start(&storage, &NO_POLLING);
+    let c = api.client(&project());
+    for _ in 0..3 {
+        let order_ref = c.post_order(&key_order()).await;
+        let o = c.wait_order(&order_ref, WOKEN_WITHIN, |o| o["status"] != "PENDING").await;
+        assert_eq!(o["status"], "ACTIVE", "{o}");
+    }
+}
 
 both_backends!(sigterm_lets_the_job_in_hand_finish, |backend| async move {
     let storage = Storage::new(backend).await;
