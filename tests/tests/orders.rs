@@ -37,22 +37,6 @@ async fn order_total(c: &Client) -> i64 {
     c.get("/v1/orders").await.expect(200).json()["total"].as_i64().expect("total")
 }
 
-/// Counts rows on the server's database with a per-backend query.
-async fn db_count(storage: &Storage, sqlite: &'static str, postgres: &'static str) -> i64 {
-    use sqlx::Connection;
-    let url = storage.database_url();
-    match storage.backend {
-        Backend::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open sqlite");
-            sqlx::query_scalar(sqlite).fetch_one(&mut c).await.expect("query")
-        }
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&url).await.expect("open postgres");
-            sqlx::query_scalar(postgres).fetch_one(&mut c).await.expect("query")
-        }
-    }
-}
-
 fn key_meta(algorithm: &str) -> Value {
     json!({"name": "order-key", "algorithm": algorithm, "bit_length": 256, "mode": "cbc",
            "payload_content_type": "application/octet-stream"})
@@ -125,19 +109,19 @@ both_backends!(asymmetric_orders_make_rsa_containers, |backend| async move {
     assert!(private.expect(200).text().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     let stored = c.payload(refs[2]["secret_ref"].as_str().unwrap(), Some("text/plain")).await.expect(200);
     assert_eq!(stored.text(), passphrase);
-    let in_orders = db_count(
-        &storage,
-        "SELECT count(*) FROM orders WHERE meta LIKE '%correct-horse%'",
-        "SELECT count(*) FROM orders WHERE meta LIKE '%correct-horse%'",
-    )
-    .await;
-    let in_jobs = db_count(
-        &storage,
-        "SELECT count(*) FROM Jobs WHERE CAST(job AS TEXT) LIKE '%correct-horse%'",
-        "SELECT count(*) FROM apalis.jobs WHERE job::text LIKE '%correct-horse%'",
-    )
-    .await;
-    let jobs = db_count(&storage, "SELECT count(*) FROM Jobs", "SELECT count(*) FROM apalis.jobs").await;
+    let in_orders = storage
+        .scalar(
+            "SELECT count(*) FROM orders WHERE meta LIKE '%correct-horse%'",
+            "SELECT count(*) FROM orders WHERE meta LIKE '%correct-horse%'",
+        )
+        .await;
+    let in_jobs = storage
+        .scalar(
+            "SELECT count(*) FROM Jobs WHERE CAST(job AS TEXT) LIKE '%correct-horse%'",
+            "SELECT count(*) FROM apalis.jobs WHERE job::text LIKE '%correct-horse%'",
+        )
+        .await;
+    let jobs = storage.scalar("SELECT count(*) FROM Jobs", "SELECT count(*) FROM apalis.jobs").await;
     assert_eq!((in_orders, in_jobs), (0, 0));
     assert_eq!(jobs, 2, "one job per order");
 });
