@@ -31,9 +31,23 @@ pub mod table;
 use crate::context::Caller;
 use crate::error::ApiError;
 
-/// A policy rule name, one per operation Portcullis serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
+/// Declares [`Action`] and [`Action::ALL`] from one list, so the two cannot disagree.
+macro_rules! actions {
+    ($($(#[$doc:meta])* $action:ident,)*) => {
+        /// A policy rule name, one per operation Portcullis serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[$doc])* $action,)*
+        }
+
+        impl Action {
+            /// Every action, in table order.
+            pub const ALL: &'static [Action] = &[$(Action::$action,)*];
+        }
+    };
+}
+
+actions! {
     SecretsPost,
     SecretsGet,
     SecretGet,
@@ -94,69 +108,6 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action, in table order.
-    pub const ALL: [Action; 56] = {
-        use Action::*;
-        [
-            SecretsPost,
-            SecretsGet,
-            SecretGet,
-            SecretDecrypt,
-            SecretPut,
-            SecretDelete,
-            SecretMetaGet,
-            SecretMetaPost,
-            SecretMetaPut,
-            SecretMetaDelete,
-            SecretConsumersGet,
-            SecretConsumersPost,
-            SecretConsumersDelete,
-            SecretAclsGet,
-            SecretAclsPutPatch,
-            SecretAclsDelete,
-            ContainersPost,
-            ContainersGet,
-            ContainerGet,
-            ContainerDelete,
-            ContainerSecretPost,
-            ContainerSecretDelete,
-            ContainerConsumersGet,
-            ContainerConsumersPost,
-            ContainerConsumersDelete,
-            ConsumerGet,
-            ContainerAclsGet,
-            ContainerAclsPutPatch,
-            ContainerAclsDelete,
-            OrdersGet,
-            OrdersPost,
-            OrdersPut,
-            OrderGet,
-            OrderDelete,
-            QuotasGet,
-            ProjectQuotasGet,
-            ProjectQuotasPut,
-            ProjectQuotasDelete,
-            SecretStoresGet,
-            SecretStoresGetGlobalDefault,
-            SecretStoresGetPreferred,
-            SecretStorePreferredPost,
-            SecretStorePreferredDelete,
-            SecretStoreGet,
-            TransportKeysGet,
-            TransportKeysPost,
-            TransportKeyGet,
-            TransportKeyDelete,
-            CasGet,
-            CaGet,
-            CertificateRequestsGet,
-            CertificateRequestDecide,
-            AdminJobsGet,
-            AdminJobsManage,
-            AuditEventsGet,
-            Dashboard,
-        ]
-    };
-
     /// The rule's name as Barbican's policy file spells it.
     pub fn name(self) -> &'static str {
         table::entry(self).name

@@ -318,7 +318,7 @@ pub const BASE_RULES: &[Expr] = &[
 pub fn markdown() -> String {
     let mut out = String::from("| rule | current defaults | legacy (`PORTCULLIS_ENFORCE_NEW_DEFAULTS=false`) |\n");
     out.push_str("|---|---|---|\n");
-    for a in Action::ALL {
+    for &a in Action::ALL {
         let row = entry(a);
         out.push_str(&format!("| `{}` | `{}` | `{}` |\n", row.name, row.new.render(), row.legacy.render()));
     }
