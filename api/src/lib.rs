@@ -16,6 +16,7 @@
 //! - [`startup`]: opening the database and the key hierarchy.
 //! - [`dashboard`]: the job dashboard at `/dashboard` (apalis's board), admin only.
 //! - [`metrics`]: per-request metrics and metered crypto plugins; [`health`]: readiness checks.
+//! - [`openapi`]: the OpenAPI document at `/v1/openapi.json` and the reference page at `/docs`.
 //! - [`trace`]: the span of every request, continuing the caller's W3C trace (`traceparent`).
 //!
 //! A request's path: [`router`] → `controllers::<resource>::<action>` → `portcullis_store`
@@ -33,6 +34,7 @@ pub mod hardening;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod policy;
 pub mod router;
 pub mod schema;

@@ -1,9 +1,12 @@
-//! Every route Portcullis serves, in one place: route → controller.
+//! Every route Portcullis serves, in one place: route → controller. Each route is registered with
+//! utoipa-axum's `routes!`, which adds its operation (the handler's `#[utoipa::path]`) to the
+//! OpenAPI document at the same time (see [`crate::openapi`]).
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
-use axum::routing::post;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::controllers::acls::handlers as acls;
 use crate::controllers::jobs;
@@ -15,102 +18,31 @@ use crate::controllers::{secret_stores, transport_keys};
 use crate::controllers::{secrets, versions};
 use crate::error::error_body;
 use crate::middleware::{microversion, request_id, require_caller};
+use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
 /// The application's router. Paths are matched after trailing slashes are trimmed (see
 /// [`crate::serve`]), so `/v1/secrets/` — what python-barbicanclient sends — is `/v1/secrets`.
 pub fn router(state: AppState) -> Router {
     let limits = crate::hardening::Limits::from_config(&state.config);
-    let v1 = Router::new()
-        .route("/v1", get(versions::v1))
-        .route("/v1/secrets", get(secrets::list::list).post(secrets::create::create))
-        .route(
-            "/v1/secrets/{id}",
-            get(secrets::get::show).put(secrets::payload::put_payload).delete(secrets::delete::delete),
-        )
-        .route("/v1/secrets/{id}/payload", get(secrets::payload::get_payload))
-        .route(
-            "/v1/secrets/{id}/acl",
-            get(acls::secret_get).put(acls::secret_put).patch(acls::secret_patch).delete(acls::secret_delete),
-        )
-        .route(
-            "/v1/containers/{id}/acl",
-            get(acls::container_get)
-                .put(acls::container_put)
-                .patch(acls::container_patch)
-                .delete(acls::container_delete),
-        )
-        .route("/v1/containers", get(containers::list::list).post(containers::create::create))
-        .route("/v1/containers/{id}", get(containers::get::show).delete(containers::delete::delete))
-        .route("/v1/containers/{id}/secrets", post(containers::secrets::add).delete(containers::secrets::remove))
-        .route(
-            "/v1/containers/{id}/consumers",
-            get(containers::consumers::list).post(containers::consumers::add).delete(containers::consumers::remove),
-        )
-        .route("/v1/containers/{id}/consumers/{consumer_id}", get(containers::consumers::show))
-        .route(
-            "/v1/secrets/{id}/metadata",
-            get(secret_metadata::list::list)
-                .put(secret_metadata::replace::replace)
-                .post(secret_metadata::create::create),
-        )
-        .route(
-            "/v1/secrets/{id}/metadata/{key}",
-            get(secret_metadata::get::show)
-                .put(secret_metadata::update::update)
-                .delete(secret_metadata::delete::delete),
-        )
-        .route(
-            "/v1/secrets/{id}/consumers",
-            get(secret_consumers::list::list)
-                .post(secret_consumers::create::create)
-                .delete(secret_consumers::delete::delete),
-        )
-        .route("/v1/secrets/{id}/consumers/{consumer_id}", get(secret_consumers::get::show))
-        .route(
-            "/v1/orders",
-            get(orders::list::list).post(orders::create::create).put(orders::create::update_not_supported),
-        )
-        .route("/v1/orders/{id}", get(orders::get::show).delete(orders::delete::delete))
-        .route("/v1/cas", get(cas::list))
-        .route("/v1/cas/{id}", get(cas::show))
-        .route("/v1/cas/{id}/cacert", get(cas::certs::cacert))
-        .route("/v1/cas/{id}/intermediates", get(cas::certs::intermediates))
-        .route("/v1/admin/certificate-requests", get(certificate_requests::list))
-        .route("/v1/admin/certificate-requests/{order_id}/approve", post(certificate_requests::decide::approve))
-        .route("/v1/admin/certificate-requests/{order_id}/reject", post(certificate_requests::decide::reject))
-        .route("/v1/admin/jobs", get(jobs::list))
-        .route("/v1/admin/jobs/{id}", get(jobs::show).delete(jobs::verbs::discard))
-        .route("/v1/admin/jobs/{id}/retry", post(jobs::verbs::retry))
-        .route("/v1/admin/jobs/{id}/cancel", post(jobs::verbs::cancel))
-        .route("/v1/quotas", get(quotas::get::show))
-        .route("/v1/project-quotas", get(quotas::project::list))
-        .route(
-            "/v1/project-quotas/{project_id}",
-            get(quotas::project::show).put(quotas::project::put).delete(quotas::project::delete),
-        )
-        .route("/v1/audit-events", get(audit_events::list))
-        .route("/v1/secret-stores", get(secret_stores::list::list))
-        .route("/v1/secret-stores/global-default", get(secret_stores::list::global_default))
-        .route("/v1/secret-stores/preferred", get(secret_stores::list::preferred))
-        .route("/v1/secret-stores/{id}", get(secret_stores::get::show))
-        .route(
-            "/v1/secret-stores/{id}/preferred",
-            post(secret_stores::preferred::set).delete(secret_stores::preferred::clear),
-        )
-        .route("/v1/transport_keys", get(transport_keys::list::list).post(transport_keys::create::create))
-        .route("/v1/transport_keys/{id}", get(transport_keys::get::show).delete(transport_keys::delete::delete))
+    let (v1, v1_doc) = v1_routes().split_for_parts();
+    let v1 = v1
         .method_not_allowed_fallback(method_not_allowed)
         // Project scoping is decided before any /v1 handler runs.
         // Inside require_caller: hands the caller to the audit layer.
         .route_layer(from_fn(crate::audit::capture_caller))
         .route_layer(from_fn_with_state(state.clone(), require_caller));
+    let (open, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(versions::root))
+        .routes(routes!(versions::healthcheck))
+        .merge(ops_routes())
+        .split_for_parts();
+    doc.merge(v1_doc);
 
     Router::new()
-        .route("/", get(versions::root))
-        .route("/healthcheck", get(versions::healthcheck))
-        .merge(ops_routes())
+        .merge(open)
         .merge(v1)
+        .merge(crate::openapi::routes(crate::openapi::finish(doc)))
         // The job dashboard, admin only (crate::dashboard).
         .merge(crate::dashboard::routes(&state))
         .fallback(not_found)
@@ -128,18 +60,108 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Every /v1 route, each registered with its operation in the OpenAPI document (`routes!` takes
+/// the path from the handler's `#[utoipa::path]`; one `routes!` per path).
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // /v1
+        .routes(routes!(versions::v1))
+        // /v1/secrets
+        .routes(routes!(secrets::list::list, secrets::create::create))
+        // /v1/secrets/{id}
+        .routes(routes!(secrets::get::show, secrets::payload::put_payload, secrets::delete::delete))
+        // /v1/secrets/{id}/payload
+        .routes(routes!(secrets::payload::get_payload))
+        // /v1/secrets/{id}/acl
+        .routes(routes!(acls::secret_get, acls::secret_put, acls::secret_patch, acls::secret_delete))
+        // /v1/containers/{id}/acl
+        .routes(routes!(acls::container_get, acls::container_put, acls::container_patch, acls::container_delete))
+        // /v1/containers
+        .routes(routes!(containers::list::list, containers::create::create))
+        // /v1/containers/{id}
+        .routes(routes!(containers::get::show, containers::delete::delete))
+        // /v1/containers/{id}/secrets
+        .routes(routes!(containers::secrets::add, containers::secrets::remove))
+        // /v1/containers/{id}/consumers
+        .routes(routes!(containers::consumers::list, containers::consumers::add, containers::consumers::remove))
+        // /v1/containers/{id}/consumers/{consumer_id}
+        .routes(routes!(containers::consumers::show))
+        // /v1/secrets/{id}/metadata
+        .routes(routes!(
+            secret_metadata::list::list,
+            secret_metadata::replace::replace,
+            secret_metadata::create::create
+        ))
+        // /v1/secrets/{id}/metadata/{key}
+        .routes(routes!(secret_metadata::get::show, secret_metadata::update::update, secret_metadata::delete::delete))
+        // /v1/secrets/{id}/consumers
+        .routes(routes!(
+            secret_consumers::list::list,
+            secret_consumers::create::create,
+            secret_consumers::delete::delete
+        ))
+        // /v1/secrets/{id}/consumers/{consumer_id}
+        .routes(routes!(secret_consumers::get::show))
+        // /v1/orders
+        .routes(routes!(orders::list::list, orders::create::create, orders::create::update_not_supported))
+        // /v1/orders/{id}
+        .routes(routes!(orders::get::show, orders::delete::delete))
+        // /v1/cas
+        .routes(routes!(cas::list))
+        // /v1/cas/{id}
+        .routes(routes!(cas::show))
+        // /v1/cas/{id}/cacert
+        .routes(routes!(cas::certs::cacert))
+        // /v1/cas/{id}/intermediates
+        .routes(routes!(cas::certs::intermediates))
+        // /v1/admin/certificate-requests
+        .routes(routes!(certificate_requests::list))
+        // /v1/admin/certificate-requests/{order_id}/approve
+        .routes(routes!(certificate_requests::decide::approve))
+        // /v1/admin/certificate-requests/{order_id}/reject
+        .routes(routes!(certificate_requests::decide::reject))
+        // /v1/admin/jobs
+        .routes(routes!(jobs::list))
+        // /v1/admin/jobs/{id}
+        .routes(routes!(jobs::show, jobs::verbs::discard))
+        // /v1/admin/jobs/{id}/retry
+        .routes(routes!(jobs::verbs::retry))
+        // /v1/admin/jobs/{id}/cancel
+        .routes(routes!(jobs::verbs::cancel))
+        // /v1/quotas
+        .routes(routes!(quotas::get::show))
+        // /v1/project-quotas
+        .routes(routes!(quotas::project::list))
+        // /v1/project-quotas/{project_id}
+        .routes(routes!(quotas::project::show, quotas::project::put, quotas::project::delete))
+        // /v1/audit-events
+        .routes(routes!(audit_events::list))
+        // /v1/secret-stores
+        .routes(routes!(secret_stores::list::list))
+        // /v1/secret-stores/global-default
+        .routes(routes!(secret_stores::list::global_default))
+        // /v1/secret-stores/preferred
+        .routes(routes!(secret_stores::list::preferred))
+        // /v1/secret-stores/{id}
+        .routes(routes!(secret_stores::get::show))
+        // /v1/secret-stores/{id}/preferred
+        .routes(routes!(secret_stores::preferred::set, secret_stores::preferred::clear))
+        // /v1/transport_keys
+        .routes(routes!(transport_keys::list::list, transport_keys::create::create))
+        // /v1/transport_keys/{id}
+        .routes(routes!(transport_keys::get::show, transport_keys::delete::delete))
+}
+
 /// Operations endpoints, unauthenticated like /healthcheck (README "Metrics and health").
-fn ops_routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(metrics::metrics))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
+fn ops_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics::metrics)).routes(routes!(health::live)).routes(routes!(health::ready))
 }
 
 /// What a `portcullis worker` process serves (`worker_ops_bind`): the operations endpoints only,
 /// so its jobs can be scraped and probed like the API's.
 pub fn ops_router(state: AppState) -> Router {
-    ops_routes().fallback(not_found).layer(from_fn(request_id)).layer(from_fn(crate::metrics::track)).with_state(state)
+    let (ops, _) = ops_routes().split_for_parts();
+    ops.fallback(not_found).layer(from_fn(request_id)).layer(from_fn(crate::metrics::track)).with_state(state)
 }
 
 async fn not_found() -> axum::response::Response {

@@ -20,6 +20,7 @@ use crate::state::AppState;
 
 const OUTCOMES: [&str; 4] = ["allowed", "denied", "failed", "cancelled"];
 
+#[utoipa::path(get, path = "/v1/audit-events", tag = "audit-events")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

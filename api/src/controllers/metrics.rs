@@ -21,6 +21,7 @@ const DB_TIMEOUT: Duration = Duration::from_secs(5);
 /// The queues reported even when they hold no job (so their series never vanish).
 const QUEUES: [&str; 2] = [OrderTask::QUEUE, CertificateStepTask::QUEUE];
 
+#[utoipa::path(get, path = "/metrics", tag = "operations")]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let scrape = scrape(&app.db).await;
     let body = m::metrics().render(&scrape);

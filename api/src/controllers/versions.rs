@@ -28,6 +28,7 @@ fn v1_document(hrefs: &Hrefs) -> Value {
 
 /// `GET /`: 300 Multiple Choices. Clients that send a microversion (1.1+) get the
 /// microversion-aware document with min and max versions.
+#[utoipa::path(get, path = "/", tag = "versions")]
 pub async fn root(version: ApiVersion, hrefs: Hrefs) -> Response {
     let body = if version.at_least(1) {
         json!({"versions": [{
@@ -42,11 +43,13 @@ pub async fn root(version: ApiVersion, hrefs: Hrefs) -> Response {
 }
 
 /// `GET /v1`: the v1 version document.
+#[utoipa::path(get, path = "/v1", tag = "versions")]
 pub async fn v1(hrefs: Hrefs) -> Json<Value> {
     Json(json!({"version": v1_document(&hrefs)}))
 }
 
 /// `GET /healthcheck` (not project scoped): 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/healthcheck", tag = "operations")]
 pub async fn healthcheck(State(app): State<AppState>) -> Response {
     match app.db.migrations_applied().await {
         Ok(true) => (StatusCode::OK, "OK").into_response(),

@@ -75,6 +75,7 @@ async fn remove(app: AppState, caller: Caller, kind: Kind, raw_id: &str) -> ApiR
     Ok(Json(Value::Null))
 }
 
+#[utoipa::path(get, path = "/v1/secrets/{id}/acl", tag = "acls")]
 pub async fn secret_get(
     State(app): State<AppState>,
     caller: Caller,
@@ -83,6 +84,7 @@ pub async fn secret_get(
     show(app, caller, Kind::Secret, &id).await
 }
 
+#[utoipa::path(put, path = "/v1/secrets/{id}/acl", tag = "acls")]
 pub async fn secret_put(
     State(app): State<AppState>,
     caller: Caller,
@@ -93,6 +95,7 @@ pub async fn secret_put(
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Replace).await
 }
 
+#[utoipa::path(patch, path = "/v1/secrets/{id}/acl", tag = "acls")]
 pub async fn secret_patch(
     State(app): State<AppState>,
     caller: Caller,
@@ -103,6 +106,7 @@ pub async fn secret_patch(
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Merge).await
 }
 
+#[utoipa::path(delete, path = "/v1/secrets/{id}/acl", tag = "acls")]
 pub async fn secret_delete(
     State(app): State<AppState>,
     caller: Caller,
@@ -111,6 +115,7 @@ pub async fn secret_delete(
     remove(app, caller, Kind::Secret, &id).await
 }
 
+#[utoipa::path(get, path = "/v1/containers/{id}/acl", tag = "acls")]
 pub async fn container_get(
     State(app): State<AppState>,
     caller: Caller,
@@ -119,6 +124,7 @@ pub async fn container_get(
     show(app, caller, Kind::Container, &id).await
 }
 
+#[utoipa::path(put, path = "/v1/containers/{id}/acl", tag = "acls")]
 pub async fn container_put(
     State(app): State<AppState>,
     caller: Caller,
@@ -129,6 +135,7 @@ pub async fn container_put(
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Replace).await
 }
 
+#[utoipa::path(patch, path = "/v1/containers/{id}/acl", tag = "acls")]
 pub async fn container_patch(
     State(app): State<AppState>,
     caller: Caller,
@@ -139,6 +146,7 @@ pub async fn container_patch(
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Merge).await
 }
 
+#[utoipa::path(delete, path = "/v1/containers/{id}/acl", tag = "acls")]
 pub async fn container_delete(
     State(app): State<AppState>,
     caller: Caller,

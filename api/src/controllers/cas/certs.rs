@@ -10,12 +10,14 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/cas/{id}/cacert", tag = "cas")]
 pub async fn cacert(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     caller.authorize(Action::CaGet, None)?;
     let ca = super::load(&mut app.db.acquire().await?, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], ca.ca_certificate).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/cas/{id}/intermediates", tag = "cas")]
 pub async fn intermediates(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     caller.authorize(Action::CaGet, None)?;
     super::load(&mut app.db.acquire().await?, &id).await?;

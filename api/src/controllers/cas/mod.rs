@@ -31,6 +31,7 @@ pub async fn load(c: &mut impl AsConn, raw_id: &str) -> ApiResult<CaRow> {
 }
 
 /// `GET /v1/cas`: `{"cas": [ca_ref, ...], "total"}`, paged.
+#[utoipa::path(get, path = "/v1/cas", tag = "cas")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -50,6 +51,7 @@ pub async fn list(
 }
 
 /// `GET /v1/cas/{id}`.
+#[utoipa::path(get, path = "/v1/cas/{id}", tag = "cas")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

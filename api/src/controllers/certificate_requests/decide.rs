@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 const MAX_REASON_CHARS: usize = 255;
 
+#[utoipa::path(post, path = "/v1/admin/certificate-requests/{order_id}/approve", tag = "certificate-requests")]
 pub async fn approve(
     State(app): State<AppState>,
     caller: Caller,
@@ -26,6 +27,7 @@ pub async fn approve(
     decide(&app, &caller, &hrefs, &id, ca_status::APPROVED, None).await
 }
 
+#[utoipa::path(post, path = "/v1/admin/certificate-requests/{order_id}/reject", tag = "certificate-requests")]
 pub async fn reject(
     State(app): State<AppState>,
     caller: Caller,

@@ -24,6 +24,7 @@ use crate::state::AppState;
 const STATUSES: [&str; 4] = [ca_status::HELD, ca_status::APPROVED, ca_status::REJECTED, ca_status::ISSUED];
 
 /// `GET /v1/admin/certificate-requests[?ca_status=HELD]`: oldest first, paged.
+#[utoipa::path(get, path = "/v1/admin/certificate-requests", tag = "certificate-requests")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -33,6 +33,7 @@ fn consumer_not_found() -> ApiError {
     ApiError::NotFound("Consumer not found.".into())
 }
 
+#[utoipa::path(get, path = "/v1/containers/{id}/consumers", tag = "containers")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -51,6 +52,7 @@ pub async fn list(
     Ok(Json(body))
 }
 
+#[utoipa::path(get, path = "/v1/containers/{id}/consumers/{consumer_id}", tag = "containers")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
@@ -64,6 +66,7 @@ pub async fn show(
     Ok(Json(ConsumerView::new(&consumer)))
 }
 
+#[utoipa::path(post, path = "/v1/containers/{id}/consumers", tag = "containers")]
 pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
@@ -95,6 +98,7 @@ pub async fn add(
     Ok(([(header::LOCATION, location)], Json(view)).into_response())
 }
 
+#[utoipa::path(delete, path = "/v1/containers/{id}/consumers", tag = "containers")]
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,

@@ -24,6 +24,7 @@ impl SchemaName for ContainerSchema {
     const NAME: &'static str = CONTAINER;
 }
 
+#[utoipa::path(post, path = "/v1/containers", tag = "containers")]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

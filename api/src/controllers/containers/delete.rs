@@ -12,6 +12,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/containers/{id}", tag = "containers")]
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let container = super::load(&mut tx, &caller, &id, Action::ContainerDelete).await?;

@@ -9,6 +9,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/containers/{id}", tag = "containers")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/containers", tag = "containers")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/v1/containers/{id}/secrets", tag = "containers")]
 pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
@@ -64,6 +65,7 @@ pub async fn add(
 }
 
 /// Barbican reads this body whatever its `Content-Type`.
+#[utoipa::path(delete, path = "/v1/containers/{id}/secrets", tag = "containers")]
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,

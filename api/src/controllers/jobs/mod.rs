@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// `GET /v1/admin/jobs`.
+#[utoipa::path(get, path = "/v1/admin/jobs", tag = "admin-jobs")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -39,6 +40,7 @@ pub async fn list(
 }
 
 /// `GET /v1/admin/jobs/{id}`.
+#[utoipa::path(get, path = "/v1/admin/jobs/{id}", tag = "admin-jobs")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -13,6 +13,7 @@ use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/v1/admin/jobs/{id}/retry", tag = "admin-jobs")]
 pub async fn retry(
     State(app): State<AppState>,
     caller: Caller,
@@ -25,6 +26,7 @@ pub async fn retry(
     Ok(Json(body(&hrefs, &applied)))
 }
 
+#[utoipa::path(post, path = "/v1/admin/jobs/{id}/cancel", tag = "admin-jobs")]
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
@@ -37,6 +39,7 @@ pub async fn cancel(
     Ok(Json(body(&hrefs, &applied)))
 }
 
+#[utoipa::path(delete, path = "/v1/admin/jobs/{id}", tag = "admin-jobs")]
 pub async fn discard(
     State(app): State<AppState>,
     caller: Caller,

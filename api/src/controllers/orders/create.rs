@@ -32,6 +32,7 @@ impl SchemaName for OrderSchema {
     const NAME: &'static str = SCHEMA;
 }
 
+#[utoipa::path(post, path = "/v1/orders", tag = "orders")]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -153,6 +154,7 @@ fn passphrase_secret(caller: &Caller, expiration: Option<Timestamp>, now: Timest
 }
 
 /// `PUT /v1/orders`: Barbican refuses order updates on the collection (after `orders:put`).
+#[utoipa::path(put, path = "/v1/orders", tag = "orders")]
 pub async fn update_not_supported(caller: Caller) -> Response {
     if let Err(e) = caller.authorize(Action::OrdersPut, None) {
         return e.into_response();

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/orders/{id}", tag = "orders")]
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let order = super::load(&mut tx, &caller, &id, Action::OrderDelete).await?;

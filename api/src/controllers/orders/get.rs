@@ -10,6 +10,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -13,6 +13,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/orders", tag = "orders")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -11,6 +11,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/quotas", tag = "quotas")]
 pub async fn show(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.authorize(Action::QuotasGet, None)?;
     let mut conn = app.db.acquire().await?;

@@ -32,6 +32,7 @@ fn not_found() -> ApiError {
     ApiError::NotFound("Project quotas not found.".into())
 }
 
+#[utoipa::path(get, path = "/v1/project-quotas", tag = "quotas")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -50,6 +51,7 @@ pub async fn list(
     Ok(Json(body))
 }
 
+#[utoipa::path(get, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
@@ -60,6 +62,7 @@ pub async fn show(
     Ok(Json(json!({ "project_quotas": row.values })))
 }
 
+#[utoipa::path(put, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
 pub async fn put(
     State(app): State<AppState>,
     caller: Caller,
@@ -88,6 +91,7 @@ pub async fn put(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

@@ -19,6 +19,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/v1/secrets/{id}/consumers", tag = "secret-consumers")]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/secrets/{id}/consumers", tag = "secret-consumers")]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/secrets/{id}/consumers/{consumer_id}", tag = "secret-consumers")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -14,6 +14,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/secrets/{id}/consumers", tag = "secret-consumers")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/v1/secrets/{id}/metadata", tag = "secret-metadata")]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,6 +12,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/secrets/{id}/metadata/{key}", tag = "secret-metadata")]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,6 +12,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/secrets/{id}/metadata", tag = "secret-metadata")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -16,6 +16,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(put, path = "/v1/secrets/{id}/metadata", tag = "secret-metadata")]
 pub async fn replace(
     State(app): State<AppState>,
     caller: Caller,

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(put, path = "/v1/secrets/{id}/metadata/{key}", tag = "secret-metadata")]
 pub async fn update(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,6 +12,7 @@ use crate::policy::Action;
 use crate::state::AppState;
 
 /// One store. As in Barbican, the store is looked up (404) before the policy check.
+#[utoipa::path(get, path = "/v1/secret-stores/{id}", tag = "secret-stores")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,6 +12,7 @@ use crate::policy::Action;
 use crate::state::AppState;
 
 /// `GET /v1/secret-stores`: `{"secret_stores": [...]}`, unpaged as in Barbican.
+#[utoipa::path(get, path = "/v1/secret-stores", tag = "secret-stores")]
 pub async fn list(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGet, None)?;
     require_enabled(&app)?;
@@ -21,6 +22,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> 
 }
 
 /// `GET /v1/secret-stores/global-default`.
+#[utoipa::path(get, path = "/v1/secret-stores/global-default", tag = "secret-stores")]
 pub async fn global_default(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGetGlobalDefault, None)?;
     require_enabled(&app)?;
@@ -31,6 +33,7 @@ pub async fn global_default(State(app): State<AppState>, caller: Caller, hrefs: 
 }
 
 /// `GET /v1/secret-stores/preferred`: the caller's project's preferred store.
+#[utoipa::path(get, path = "/v1/secret-stores/preferred", tag = "secret-stores")]
 pub async fn preferred(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGetPreferred, None)?;
     require_enabled(&app)?;

@@ -17,6 +17,7 @@ pub(super) fn none_defined() -> ApiError {
 }
 
 /// Makes the store the project's preferred one (replacing an earlier choice): 204.
+#[utoipa::path(post, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores")]
 pub async fn set(
     State(app): State<AppState>,
     caller: Caller,
@@ -39,6 +40,7 @@ pub async fn set(
 
 /// Clears the project's preferred store: 204, or 404 if it has none. As in Barbican, the
 /// project's preference is removed whichever existing store the path names.
+#[utoipa::path(delete, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores")]
 pub async fn clear(
     State(app): State<AppState>,
     caller: Caller,

@@ -24,6 +24,7 @@ impl SchemaName for SecretSchema {
     const NAME: &'static str = SCHEMA;
 }
 
+#[utoipa::path(post, path = "/v1/secrets", tag = "secrets")]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

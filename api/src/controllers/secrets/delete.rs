@@ -13,6 +13,7 @@ use crate::middleware::ApiVersion;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/secrets/{id}", tag = "secrets")]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

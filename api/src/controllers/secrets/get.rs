@@ -15,6 +15,7 @@ use crate::middleware::ApiVersion;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/secrets/{id}", tag = "secrets")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

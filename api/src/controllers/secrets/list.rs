@@ -24,6 +24,7 @@ fn invalid_query() -> ApiError {
     ApiError::BadRequest("URI provided invalid query string parameters.".into())
 }
 
+#[utoipa::path(get, path = "/v1/secrets", tag = "secrets")]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -104,6 +104,7 @@ fn payload_response(plain: Zeroizing<Vec<u8>>, content_type: &'static str) -> Re
     resp
 }
 
+#[utoipa::path(get, path = "/v1/secrets/{id}/payload", tag = "secrets")]
 pub async fn get_payload(
     State(app): State<AppState>,
     caller: Caller,
@@ -119,6 +120,7 @@ pub async fn get_payload(
 /// `PUT /v1/secrets/{id}`: uploads the payload of a secret created without one. The body is the
 /// raw payload (`text/plain` or `application/octet-stream`, optionally `Content-Encoding:
 /// base64`). A payload is written once: a second PUT is 409.
+#[utoipa::path(put, path = "/v1/secrets/{id}", tag = "secrets")]
 pub async fn put_payload(
     State(app): State<AppState>,
     caller: Caller,

@@ -27,6 +27,7 @@ const SCHEMA: &str = "Transport Key";
 /// PEM labels a transport key may carry.
 const PUBLIC_LABELS: &[&str] = &["PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE"];
 
+#[utoipa::path(post, path = "/v1/transport_keys", tag = "transport-keys")]
 pub async fn create(State(app): State<AppState>, caller: Caller, hrefs: Hrefs, req: Request) -> ApiResult<Response> {
     // Barbican's order: policy, then content type, then the body.
     caller.authorize(Action::TransportKeysPost, None)?;

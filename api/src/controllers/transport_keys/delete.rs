@@ -10,6 +10,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(delete, path = "/v1/transport_keys/{id}", tag = "transport-keys")]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

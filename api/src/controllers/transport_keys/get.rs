@@ -11,6 +11,7 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/transport_keys/{id}", tag = "transport-keys")]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
