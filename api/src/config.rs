@@ -38,6 +38,7 @@
 //! | `job_timeout_secs` | `PORTCULLIS_JOB_TIMEOUT_SECS` | 120 (a longer delivery is cut short and retried) |
 //! | `job_poll_interval_ms` | `PORTCULLIS_JOB_POLL_INTERVAL_MS` | 1000 (an idle worker's fallback poll; new jobs wake it at once) |
 //! | `job_retention_days` | `PORTCULLIS_JOB_RETENTION_DAYS` | 7 (finished jobs are deleted after this) |
+//! | `job_retention_secs` | `PORTCULLIS_JOB_RETENTION_SECS` | unset (overrides `job_retention_days`, for short-lived setups such as `just soak`) |
 //! | `ca_approval` | `PORTCULLIS_CA_APPROVAL` | `auto` (`auto` signs at once; `manual` holds requests for an admin) |
 //! | `ca_check_interval_secs` | `PORTCULLIS_CA_CHECK_INTERVAL_SECS` | 10 (how often a held request is checked) |
 //! | `ca_hold_timeout_secs` | `PORTCULLIS_CA_HOLD_TIMEOUT_SECS` | 604800 (a request held longer fails its order) |
@@ -155,6 +156,7 @@ pub struct Config {
     /// worker` sees a job another process enqueued; same-process and Postgres enqueues wake it.
     pub job_poll_interval_ms: u64,
     pub job_retention_days: u64,
+    pub job_retention_secs: Option<u64>,
     pub ca_approval: CaApprovalMode,
     pub ca_check_interval_secs: u64,
     pub ca_hold_timeout_secs: u64,
@@ -213,6 +215,7 @@ impl Default for Config {
             job_timeout_secs: 120,
             job_poll_interval_ms: 1000,
             job_retention_days: 7,
+            job_retention_secs: None,
             ca_approval: CaApprovalMode::Auto,
             ca_check_interval_secs: 10,
             ca_hold_timeout_secs: 7 * 24 * 3600,
@@ -306,6 +309,7 @@ impl Config {
             ("job_timeout_secs", self.job_timeout_secs),
             ("job_poll_interval_ms", self.job_poll_interval_ms),
             ("job_retention_days", self.job_retention_days),
+            ("job_retention_secs", self.job_retention_secs.unwrap_or(1)),
             ("ca_check_interval_secs", self.ca_check_interval_secs),
             ("ca_hold_timeout_secs", self.ca_hold_timeout_secs),
             ("ca_cert_validity_days", u64::from(self.ca_cert_validity_days)),

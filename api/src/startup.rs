@@ -81,12 +81,12 @@ pub fn worker_options(config: &Config) -> WorkerOptions {
     }
 }
 
-/// How long finished jobs are kept.
+/// How long finished jobs are kept, and how often they are pruned: hourly, or four times per
+/// retention period when that is shorter, so a short retention is kept to within a quarter.
 pub fn retention_options(config: &Config) -> RetentionOptions {
-    RetentionOptions {
-        max_age: Duration::from_secs(config.job_retention_days * 24 * 3600),
-        ..RetentionOptions::default()
-    }
+    let max_age = Duration::from_secs(config.job_retention_secs.unwrap_or(config.job_retention_days * 24 * 3600));
+    let every = RetentionOptions::default().every.min(max_age / 4).max(Duration::from_secs(1));
+    RetentionOptions { max_age, every }
 }
 
 /// Everything the API needs, ready to serve.
