@@ -45,6 +45,10 @@ pub enum ApiError {
     /// The database is unreachable or saturated: the client may retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full. 507 rather than 503: it lasts until an operator frees space,
+    /// so a prompt retry will not help, and the status says which resource ran out.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     /// A stored ciphertext failed authentication: tampered with or moved between rows.
     #[error("stored payload failed integrity verification")]
     Integrity,
@@ -69,6 +73,7 @@ impl ApiError {
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Integrity | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +100,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "The service is temporarily unavailable: its database cannot be reached. Retry later.".into()
             }
+            Self::StorageFull(_) => "The service's storage is full: nothing can be written, nor a payload read (each \
+                                      read is audited), until the operator frees space."
+                .into(),
             Self::Integrity => "The secret's stored payload failed integrity verification and cannot be decrypted. \
                                 It was altered or moved outside Portcullis; contact the operator."
                 .into(),
@@ -135,6 +143,7 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
             Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            Self::StorageFull(e) => tracing::error!(error = %e, "the database's storage is full"),
             Self::Integrity => tracing::error!("a stored ciphertext failed authentication"),
             _ => {}
         }
@@ -161,11 +170,19 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if portcullis_store::db::is_storage_full(&e) {
+            return ApiError::StorageFull(e.to_string());
+        }
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
                 ApiError::Unavailable(e.to_string())
             }
             sqlx::Error::Database(ref db) if is_busy(db.as_ref()) => ApiError::Unavailable(e.to_string()),
+            // PostgreSQL's text cannot hold NUL (22021); SQLite's can. Bodies reach the database
+            // with whatever strings the client sent, so this is the client's error, not ours.
+            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("22021") => {
+                ApiError::BadRequest("The request holds a NUL character (\\u0000), which cannot be stored.".into())
+            }
             other => ApiError::Internal(other.into()),
         }
     }
@@ -200,6 +217,7 @@ mod tests {
         assert_eq!(title(StatusCode::UNSUPPORTED_MEDIA_TYPE), "Unsupported Media Type");
         assert_eq!(ApiError::schema("Secret", "x", "y").status(), 400);
         assert_eq!(ApiError::Unavailable("x".into()).status(), 503);
+        assert_eq!(ApiError::StorageFull("x".into()).status(), 507);
         assert_eq!(
             ApiError::UnsupportedMediaType(&["application/json"]).description(),
             "Unexpected content type. Expected content types are: ['application/json']"

@@ -133,6 +133,9 @@ pub async fn enqueue<J: Job>(tx: &mut Tx, job: &J, opts: EnqueueOptions) -> Resu
                     sp.rollback().await?;
                     Ok(Enqueued::Duplicate)
                 }
+                // The database's own error, kept as such: a lost connection is then the API's
+                // 503 (database unavailable), not a 500 (tests/tests/pg_outage.rs).
+                Err(apalis_postgres::Error::Database(e)) => Err(JobError::Sqlx(e)),
                 Err(e) => Err(JobError::Apalis(e.to_string())),
             }
         }

@@ -325,7 +325,7 @@ enum End<J> {
 impl<J: Job, H: Handler<J>> Runner<J, H> {
     /// One delivery, start to end. Never fails: every outcome is written to the row.
     async fn run_one(&self, args: serde_json::Value, id: String, worker: String) {
-        let claimed = match table::claim(&self.db, &id, &worker).await {
+        let claimed = match while_unavailable(|| async { Ok(table::claim(&self.db, &id, &worker).await?) }).await {
             Ok(Some(c)) => c,
             Ok(None) => {
                 // E.g. cancelled (`cancel_order_jobs`) between apalis's fetch and our claim.
@@ -405,7 +405,7 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
             End::Done => (table::Final::Done, None),
             End::Failed(_, e) | End::Exhausted(_, e) | End::Undecodable(e) => (table::Final::Killed, Some(e.as_str())),
         };
-        let res: Result<bool, BoxDynError> = async {
+        let res: Result<bool, BoxDynError> = while_unavailable(|| async {
             let mut tx = self.db.begin().await?;
             match &end {
                 End::Failed(job, e) => self.handler.failed(&mut tx, job.clone(), ctx, e).await?,
@@ -418,7 +418,7 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
                 tx.commit().await?;
             }
             Ok(ours)
-        }
+        })
         .await;
         match res {
             Ok(true) => {}
@@ -434,11 +434,39 @@ impl<J: Job, H: Handler<J>> Runner<J, H> {
     }
 
     async fn reschedule(&self, ctx: &JobContext, delay: Duration, error: &str) {
-        match table::reschedule(&self.db, &ctx.id, &ctx.worker, ctx.attempt, delay, error).await {
+        let write =
+            || async { Ok(table::reschedule(&self.db, &ctx.id, &ctx.worker, ctx.attempt, delay, error).await?) };
+        match while_unavailable(write).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(job = %ctx.id, "rescheduling job: no longer locked by this worker"),
             // Stays locked by this worker; rescued as an orphan once its heartbeats stop.
             Err(e) => tracing::error!(job = %ctx.id, error = %e, "rescheduling job failed"),
+        }
+    }
+}
+
+/// While the database is unavailable, the longest pause between two tries of a delivery's write.
+const UNAVAILABLE_PAUSE_MAX: Duration = Duration::from_secs(5);
+
+/// Runs a delivery's own write (its claim or its ending) until it succeeds or fails for another
+/// reason than an unavailable database (`portcullis_store::db::is_unavailable`), pausing
+/// between tries. Given up instead, the row would stay locked by this worker: rescued as an
+/// orphan only once this worker's heartbeats stop, which they do not if it outlives the outage,
+/// so its order would stay PENDING for good; and if they do, only after `orphan_timeout`.
+async fn while_unavailable<T, F, Fut>(mut write: F) -> Result<T, BoxDynError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BoxDynError>>,
+{
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(e) if e.downcast_ref::<sqlx::Error>().is_some_and(portcullis_store::db::is_unavailable) => {
+                tracing::warn!(error = %e, ?pause, "the database is unavailable; trying the job's write again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(UNAVAILABLE_PAUSE_MAX);
+            }
+            other => return other,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Which database a deployment runs on.
@@ -140,6 +140,12 @@ impl Db {
                     let opened = SqlitePoolOptions::new()
                         .max_connections(settings.max_connections.min(8))
                         .acquire_timeout(settings.acquire_timeout)
+                        // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL
+                        // on a full disk); sqlx's own ROLLBACK then fails and it goes on counting
+                        // the connection as inside a transaction, so every later BEGIN on it
+                        // fails, long after the disk has room again (tests/tests/disk_full.rs).
+                        // Such a connection is closed rather than handed out.
+                        .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                         .connect_with(opts.clone())
                         .await;
                     match opened {
@@ -231,11 +237,71 @@ fn is_locked(e: &dyn sqlx::error::DatabaseError) -> bool {
     e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
+/// Whether `err` means the database cannot be used right now, though it may be soon: no
+/// connection (pool timed out, I/O or TLS failure), a Postgres connection exception (class 08)
+/// or shutdown (57P01-57P03), or SQLite busy or locked. Not `PoolClosed`: that is this process
+/// shutting down.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => match sqlite_code(db.as_ref()) {
+            Some(code) => matches!(code, 5 | 6),
+            None => {
+                let code = db.code().unwrap_or_default();
+                matches!(code.as_ref(), "57P01" | "57P02" | "57P03") || code.starts_with("08")
+            }
+        },
+        _ => false,
+    }
+}
+
+/// Whether `err` is the database's disk being full: SQLite's SQLITE_FULL (13), Postgres's
+/// `disk_full` (53100).
+pub fn is_storage_full(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else { return false };
+    match sqlite_code(db.as_ref()) {
+        Some(code) => code == 13,
+        None => db.code().is_some_and(|c| c == "53100"),
+    }
+}
+
+/// A SQLite error's primary result code (extended codes keep it in their low byte); `None` for
+/// Postgres, whose SQLSTATEs may look like numbers too.
+fn sqlite_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    db.code()?.parse::<i32>().ok().map(|c| c & 0xff)
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Postgres(t) => t.commit().await,
             Tx::Sqlite(t, _permit) => t.commit().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_sqlite_database_is_storage_full_not_unavailable() {
+        let path = std::env::temp_dir().join(format!("portcullis-store-{}.sqlite3", uuid::Uuid::new_v4()));
+        let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
+        let db = Db::connect(&format!("sqlite://{}", path.display()), &settings).await.expect("open");
+        let Db::Sqlite(pool, _) = &db else { unreachable!() };
+        sqlx::query("CREATE TABLE t (x BLOB)").execute(pool).await.expect("create");
+        // SQLite's stand-in for a full disk: the file may not grow.
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(pool).await.expect("page_count");
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).execute(pool).await.expect("cap");
+        let err = sqlx::query("INSERT INTO t VALUES (zeroblob(1000000))").execute(pool).await.expect_err("full");
+        assert!(is_storage_full(&err), "{err}");
+        assert!(!is_unavailable(&err), "{err}");
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut) && !is_storage_full(&sqlx::Error::PoolTimedOut));
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }

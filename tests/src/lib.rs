@@ -17,19 +17,25 @@
 //! - `processes.rs`: `portcullis api` and `portcullis worker` processes ([`Worker`]), signals.
 //! - `db.rs`: the server's database read directly: jobs rows ([`JobRow`]), counts.
 //! - `orders.rs`: posting orders and waiting for them to settle.
+//! - [`PgCluster`]: a private Postgres cluster a test may stop and start (outages);
+//!   [`SmallDisk`]: a tmpfs data dir a test may fill.
 //! - `raw_http.rs`: [`Client::send_exact`], a request written by hand.
 //! - [`tokens`]: keys and signed JWTs for servers in `auth = jwt` mode.
 //! - `tests/*.rs`: the tests, one file per resource; `crypto.rs` reads the database directly.
 
 mod db;
 mod orders;
+mod pg_cluster;
 mod processes;
 mod raw_http;
+mod small_disk;
 mod stores;
 pub mod tokens;
 
 pub use db::JobRow;
+pub use pg_cluster::PgCluster;
 pub use processes::Worker;
+pub use small_disk::SmallDisk;
 pub use stores::two_stores;
 
 use std::path::{Path, PathBuf};
@@ -99,19 +105,25 @@ pub fn postgres_admin_url() -> String {
 pub struct PgDatabase {
     pub name: String,
     pub url: String,
+    /// The server's admin URL, to drop it from.
+    admin: String,
 }
 
 impl PgDatabase {
     pub async fn create() -> PgDatabase {
-        let admin = postgres_admin_url();
+        PgDatabase::create_on(&postgres_admin_url()).await
+    }
+
+    /// A fresh database on the server of `admin` (a URL ending with a database name).
+    pub async fn create_on(admin: &str) -> PgDatabase {
         let name = format!("portcullis_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = connect_pg(&admin).await;
+        let mut conn = connect_pg(admin).await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .expect("CREATE DATABASE");
         let (base, _) = admin.rsplit_once('/').expect("TEST_POSTGRES_URL ends with a database name");
-        PgDatabase { url: format!("{base}/{name}"), name }
+        PgDatabase { url: format!("{base}/{name}"), name, admin: admin.to_owned() }
     }
 }
 
@@ -128,7 +140,7 @@ async fn connect_pg(url: &str) -> sqlx::PgConnection {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let admin = postgres_admin_url();
+        let admin = self.admin.clone();
         let name = self.name.clone();
         // Drop on a separate runtime: Drop may run inside or outside one.
         let _ = std::thread::spawn(move || {
