@@ -17,6 +17,7 @@
 //! would tell the client something false; the event is logged at `error` with every field instead
 //! (target `audit`, so the log still carries the trail). The exception is a successful payload
 //! read: if its disclosure cannot be recorded the payload is not sent, and the client gets 503.
+//! A 503 answer is sent without waiting for its event, which is written in the background.
 //!
 //! # Layout
 //! - [`record`]: the middleware (in [`crate::router`], inside the request id layer).
@@ -139,10 +140,28 @@ pub async fn record(State(app): State<AppState>, mut req: Request, next: Next) -
     // the credentials name, if anyone.
     let caller = slot.take().or_else(|| app.auth.identify(&seen.headers).ok());
     let event = seen.event(status.as_u16(), target_of(&seen, &resp), caller.as_ref());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Most likely the database is down and the handler already waited the pool's acquire
+        // timeout: waiting for it again here would double the client's wait, past
+        // `request_timeout_secs` (tests/tests/pg_outage.rs). Written in the background instead,
+        // or logged at error if the database stays away.
+        tokio::spawn(async move {
+            let _ = write(&app, &event).await;
+        });
+        return resp;
+    }
     let written = write(&app, &event).await;
-    if written.is_err() && seen.reads_payload() && status.is_success() {
-        // Not recorded, not disclosed.
-        return ApiError::Unavailable("the audit trail cannot be written".into()).into_response();
+    if let Err(e) = written
+        && seen.reads_payload()
+        && status.is_success()
+    {
+        // Not recorded, not disclosed. A full disk is said as such (507), as for any write.
+        let refusal = if portcullis_store::db::is_storage_full(&e) {
+            ApiError::StorageFull(e.to_string())
+        } else {
+            ApiError::Unavailable("the audit trail cannot be written".into())
+        };
+        return refusal.into_response();
     }
     resp
 }

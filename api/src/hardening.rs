@@ -5,6 +5,7 @@
 //! - [`limit_body`]: a body over `max_request_bytes` → 413, from its `Content-Length` at once,
 //!   and from the bytes read for chunked bodies (every handler reads through the cap).
 //! - [`time_limit`]: a request running longer than `request_timeout_secs` → 503.
+//! - [`refuse_nul`]: a NUL (`%00`) in the path or query → 400.
 //! - [`cors`]: the CORS layer, only when `cors_allowed_origins` is set. Off, no response carries
 //!   `Access-Control-*` headers and preflights get no CORS answer, so browsers refuse
 //!   cross-origin calls.
@@ -93,6 +94,17 @@ pub async fn time_limit(State(limits): State<Arc<Limits>>, req: Request, next: N
             )
         }
     }
+}
+
+/// Refuses a NUL character (`%00`) in the path or query (400). No id or filter holds one, and
+/// PostgreSQL cannot take text that does, so without this the backends would answer such a
+/// request differently (SQLite: as any unknown value; PostgreSQL: an error).
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00")) {
+        return ApiError::BadRequest("The request's path or query holds a NUL character (%00).".into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// The CORS layer for the configured origins, or `None` when CORS is off.

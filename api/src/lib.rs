@@ -30,6 +30,8 @@ pub mod context;
 pub mod controllers;
 pub mod dashboard;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hardening;
 pub mod health;
 pub mod metrics;

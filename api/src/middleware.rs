@@ -61,7 +61,7 @@ pub async fn microversion(mut req: Request, next: Next) -> Response {
     resp
 }
 
-fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiError> {
+pub(crate) fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiError> {
     let Some(raw) = header else { return Ok(ApiVersion::MIN) };
     let raw = raw.to_str().map_err(|_| ApiError::BadRequest("Invalid microversion: header is not text".into()))?;
     // The header may name several services: "key-manager 1.1, compute 2.1".

@@ -3,15 +3,17 @@
 //!
 //! The document is generated from the code: every handler carries a `#[utoipa::path]`, and
 //! [`crate::router`] registers each route with utoipa-axum's `routes!`, which adds the route and
-//! its operation together. What is common to every `/v1` operation is added here once, by
-//! [`V1Conventions`]: the auth schemes, the `OpenStack-API-Version` header, and the error
-//! responses that the layers in front of every handler can give (401, 406, 413, 500, 503...).
+//! its operation together. What the layers in front of the handlers add is added here once, by
+//! [`Conventions`]: on every operation the `OpenStack-API-Version` header, the error responses
+//! those layers can give (400, 406, 413, 431, 500, 503) and "no NUL" on free-text path and query
+//! parameters; on `/v1` ones also the auth schemes, 401, 403 and 507.
 //!
 //! # Layout
-//! - this file: [`ApiDoc`] (info, tags, shared schemas), [`V1Conventions`], and the routes that
-//!   serve the document and the page.
+//! - this file: [`ApiDoc`] (info, tags, shared schemas), [`Conventions`], shared parameter
+//!   schemas ([`PageParams`], [`TimeFilter`], [`UuidFilter`]), and the routes that serve the
+//!   document and the page.
 //! - `#[utoipa::path]` on each handler, beside it: its parameters, body and responses.
-//! - `schema` modules beside the controllers: the request and response bodies as documented
+//! - `docs.rs` modules beside the controllers: the request and response bodies as documented
 //!   types (the controllers validate raw JSON, so the types exist for the document only).
 
 use std::sync::Arc;
@@ -22,12 +24,13 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{AnyOf, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{Components, OpenApi as Document, RefOr, Required, Response, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::Config;
 
 use crate::error::{ApiError, error_body};
@@ -79,19 +82,19 @@ pub struct ErrorBody {
 )]
 pub struct ApiDoc;
 
-/// The document as served: the router's operations with [`V1Conventions`] applied.
+/// The document as served: the router's operations with [`Conventions`] applied.
 pub fn finish(mut doc: Document) -> Document {
-    V1Conventions.modify(&mut doc);
+    Conventions.modify(&mut doc);
     doc
 }
 
-/// What every `/v1` operation shares, added to each so the handlers' annotations stay about
-/// their own behaviour.
-pub struct V1Conventions;
+/// What the layers in front of the handlers add to every operation (and to `/v1` ones), added
+/// to each so the handlers' annotations stay about their own behaviour.
+pub struct Conventions;
 
 const AUTH_SCHEMES: [&str; 2] = ["bearer", "project_header"];
 
-impl Modify for V1Conventions {
+impl Modify for Conventions {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Components::new);
         components.add_security_scheme(
@@ -117,11 +120,12 @@ impl Modify for V1Conventions {
             ))),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
-            if !path.starts_with("/v1/") {
-                continue;
-            }
+            let v1 = path == "/v1" || path.starts_with("/v1/");
             for op in operations(item) {
-                v1_operation(op);
+                every_operation(op);
+                if v1 {
+                    v1_operation(op);
+                }
             }
         }
     }
@@ -133,11 +137,18 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
         .filter_map(Option::as_mut)
 }
 
-fn v1_operation(op: &mut Operation) {
-    if op.security.is_none() {
-        op.security = Some(AUTH_SCHEMES.iter().map(|s| SecurityRequirement::new(*s, Vec::<String>::new())).collect());
-    }
+/// The layers in front of every route (crate::router): the microversion header, the limits,
+/// and [`crate::hardening::refuse_nul`] (so no path or query text may hold a NUL).
+fn every_operation(op: &mut Operation) {
     let params = op.parameters.get_or_insert_with(Vec::new);
+    for param in params.iter_mut() {
+        if let RefOr::T(p) = param
+            && matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
+            && let Some(RefOr::T(Schema::Object(schema))) = &mut p.schema
+        {
+            forbid_nul(schema);
+        }
+    }
     params.push(RefOr::T(
         ParameterBuilder::new()
             .name("OpenStack-API-Version")
@@ -147,19 +158,126 @@ fn v1_operation(op: &mut Operation) {
                 "The microversion: `key-manager 1.0` to `key-manager 1.2`, or `key-manager latest`. \
                  Absent means 1.0.",
             ))
-            .schema(Some(utoipa::openapi::schema::Object::with_type(utoipa::openapi::schema::Type::String)))
+            .schema(Some(Object::with_type(Type::String)))
             .build(),
     ));
-    for (status, why) in [
-        ("400", "The request is malformed (a body that breaks the schema, a bad microversion header)."),
-        ("401", "No valid credentials (`auth = jwt`: a missing, expired or forged token)."),
-        ("403", "The caller's roles do not allow this action."),
-        ("406", "The requested microversion is not served."),
-        ("413", "The request body is over the configured limit."),
-        ("500", "An internal error; the body says nothing of its cause."),
-        ("503", "The database is unreachable or the request ran out of time; retry later."),
-    ] {
-        op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(why));
+    add_errors(
+        op,
+        &[
+            ("400", "The request is malformed (a body that breaks the schema, a bad microversion header)."),
+            ("406", "The requested microversion is not served."),
+            ("413", "The request body is over the configured limit (`max_request_bytes`)."),
+            ("431", "The request's headers are over the configured limit (`max_header_bytes`)."),
+            ("500", "An internal error; the body says nothing of its cause."),
+            ("503", "The database is unreachable or the request ran out of time; retry later."),
+        ],
+    );
+}
+
+/// Gives a free-text string schema (no pattern, format or enum of its own) the pattern
+/// "no NUL character".
+fn forbid_nul(schema: &mut Object) {
+    let text = match &schema.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    if text && schema.pattern.is_none() && schema.format.is_none() && schema.enum_values.is_none() {
+        schema.pattern = Some(NO_NUL.to_owned());
+    }
+}
+
+/// A string without NUL characters.
+const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// A query filter that is a date-time, or empty (blank) for no filter.
+pub struct TimeFilter;
+
+impl PartialSchema for TimeFilter {
+    fn schema() -> RefOr<Schema> {
+        or_blank(
+            Object::builder().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+    }
+}
+
+impl ToSchema for TimeFilter {}
+
+/// A query filter that is a UUID, or empty (blank) for no filter.
+pub struct UuidFilter;
+
+impl PartialSchema for UuidFilter {
+    fn schema() -> RefOr<Schema> {
+        or_blank(Object::builder().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+    }
+}
+
+impl ToSchema for UuidFilter {}
+
+fn or_blank(value: ObjectBuilder) -> RefOr<Schema> {
+    let blank = Object::builder().schema_type(Type::String).pattern(Some(r"^[ \t]*$"));
+    RefOr::T(Schema::AnyOf(AnyOf::builder().item(value.build()).item(blank.build()).build()))
+}
+
+/// What `/v1` adds: a caller ([`crate::middleware::require_caller`]) and the policy.
+fn v1_operation(op: &mut Operation) {
+    if op.security.is_none() {
+        op.security = Some(AUTH_SCHEMES.iter().map(|s| SecurityRequirement::new(*s, Vec::<String>::new())).collect());
+    }
+    add_errors(
+        op,
+        &[
+            ("401", "No valid credentials (`auth = jwt`: a missing, expired or forged token)."),
+            ("403", "The caller's roles do not allow this action."),
+            (
+                "507",
+                "The database's storage is full: nothing is written, nor a payload read (each read is \
+                 audited), until an operator frees space.",
+            ),
+        ],
+    );
+}
+
+/// Adds the error responses the operation does not list itself.
+fn add_errors(op: &mut Operation, errors: &[(&str, &str)]) {
+    for (status, why) in errors {
+        op.responses.responses.entry((*status).to_owned()).or_insert_with(|| error_response(why));
+    }
+}
+
+/// `limit` and `offset`, as every paged list reads them ([`crate::controllers::paging`]): for
+/// `params(crate::openapi::PageParams, ...)`. Barbican never refuses them: a value that is not a
+/// number means the default, and numbers are clamped, so the schema accepts any text.
+pub struct PageParams;
+
+impl IntoParams for PageParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let lenient = |default: i64, example: i64| {
+            Object::builder()
+                .schema_type(SchemaType::Array(vec![Type::Integer, Type::String]))
+                .default(Some(default.into()))
+                .examples([example])
+                .build()
+        };
+        vec![
+            ParameterBuilder::new()
+                .name("limit")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(
+                    "Items per page: 1 to 100 (larger is 100, smaller is 1); absent, empty or not a \
+                     number means 10.",
+                ))
+                .schema(Some(lenient(10, 10)))
+                .build(),
+            ParameterBuilder::new()
+                .name("offset")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("Items to skip; absent, negative or not a number means 0."))
+                .schema(Some(lenient(0, 0)))
+                .build(),
+        ]
     }
 }
 
@@ -173,14 +291,15 @@ pub fn error_response(description: &str) -> RefOr<Response> {
     )
 }
 
-fn error_ref() -> RefOr<utoipa::openapi::schema::Schema> {
+fn error_ref() -> RefOr<Schema> {
     RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))
 }
 
 /// `GET /v1/openapi.json` and the `/docs` page with its files, all without auth.
 pub fn routes<S: Clone + Send + Sync + 'static>(doc: Document) -> Router<S> {
     let doc = Arc::new(doc);
-    let config = Arc::new(Config::new([DOCUMENT]).try_it_out_enabled(true));
+    // No validator badge: it would send the document to validator.swagger.io.
+    let config = Arc::new(Config::new([DOCUMENT]).try_it_out_enabled(true).validator_url("none"));
     let page_config = config.clone();
     Router::new()
         .route(DOCUMENT, get(move || async move { Json((*doc).clone()) }))

@@ -45,9 +45,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::openapi::routes(crate::openapi::finish(doc)))
         // The job dashboard, admin only (crate::dashboard).
         .merge(crate::dashboard::routes(&state))
+        // Every route's 405 is Barbican's error body too (axum adds the `Allow` header); /v1's
+        // is set above, inside its caller check.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         // Limits for every route, the fallbacks included (crate::hardening); inside the request
         // id and microversion layers, so their refusals carry those headers too.
+        .layer(from_fn(crate::hardening::refuse_nul))
         .layer(from_fn_with_state(limits.clone(), crate::hardening::time_limit))
         .layer(from_fn_with_state(limits.clone(), crate::hardening::limit_body))
         .layer(from_fn_with_state(limits, crate::hardening::limit_headers))
@@ -161,7 +165,11 @@ fn ops_routes() -> OpenApiRouter<AppState> {
 /// so its jobs can be scraped and probed like the API's.
 pub fn ops_router(state: AppState) -> Router {
     let (ops, _) = ops_routes().split_for_parts();
-    ops.fallback(not_found).layer(from_fn(request_id)).layer(from_fn(crate::metrics::track)).with_state(state)
+    ops.method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(from_fn(request_id))
+        .layer(from_fn(crate::metrics::track))
+        .with_state(state)
 }
 
 async fn not_found() -> axum::response::Response {

@@ -107,6 +107,9 @@ both_backends!(acl_shapes_and_errors, |backend| async move {
         .get("/v1/containers/62daf826-03ac-4150-a0c1-c26191455671/acl")
         .await
         .expect_error(404, "Secrets container not found.");
+    // An id that is not even UTF-8 is not found either, in JSON like the others.
+    owner.get("/v1/secrets/%FF/acl").await.expect_error(404, "Not Found. Provided secret id is invalid.");
+    owner.get("/v1/containers/%FF/acl").await.expect_error(404, "Not Found. Provided container id is invalid.");
     owner.send(Method::POST, &format!("{s}/acl"), None, &[]).await.expect(405);
 });
 

@@ -21,7 +21,23 @@ const DB_TIMEOUT: Duration = Duration::from_secs(5);
 /// The queues reported even when they hold no job (so their series never vanish).
 const QUEUES: [&str; 2] = [OrderTask::QUEUE, CertificateStepTask::QUEUE];
 
-#[utoipa::path(get, path = "/metrics", tag = "operations")]
+/// Prometheus metrics
+///
+/// OpenMetrics text: this process's counters and histograms, and gauges read from the database
+/// now (jobs by queue and state, queue depth and lag, orders by type and status). If the
+/// database does not answer, the process's own metrics are still served, with
+/// `portcullis_database_up 0`. No credentials needed.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    responses(
+        (status = 200, description = "The metrics.", body = String,
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            example = "# TYPE portcullis_database_up gauge\nportcullis_database_up 1\n# EOF\n"),
+    )
+)]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let scrape = scrape(&app.db).await;
     let body = m::metrics().render(&scrape);

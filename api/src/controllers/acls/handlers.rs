@@ -2,17 +2,21 @@
 //! `/v1/containers/{id}/acl`, each a thin wrapper over one shared handler per verb.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use portcullis_store::Timestamp;
 use portcullis_store::acls::{self, READ};
 use serde_json::{Value, json};
 
+use super::docs::{Acl, AclChange, AclRef, Null};
 use super::validate::{self, SCHEMA};
 use super::{Kind, Verb, load, view};
 use crate::body::parse_object;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// How a write treats the fields a body leaves out.
@@ -22,6 +26,24 @@ enum Mode {
     Replace,
     /// `PATCH`: only the given fields change.
     Merge,
+}
+
+/// A container id from the path. One axum cannot decode (bad percent-encoding, invalid UTF-8)
+/// names no container: a JSON 404 as for any other invalid id, not axum's plain-text 400.
+pub struct ContainerPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ContainerPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(ContainerPath(id)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(ApiError::NotFound("Not Found. Provided container id is invalid.".into()))
+            }
+            Err(other) => Err(ApiError::Internal(anyhow::anyhow!("path parameters: {other}"))),
+        }
+    }
 }
 
 async fn show(app: AppState, caller: Caller, kind: Kind, raw_id: &str) -> ApiResult<Json<Value>> {
@@ -75,7 +97,26 @@ async fn remove(app: AppState, caller: Caller, kind: Kind, raw_id: &str) -> ApiR
     Ok(Json(Value::Null))
 }
 
-#[utoipa::path(get, path = "/v1/secrets/{id}/acl", tag = "acls")]
+/// Show a secret's ACL
+///
+/// Who may read the secret beyond the policy's project roles.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}/acl",
+    tag = "acls",
+    operation_id = "secret_acl_get",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    responses(
+        (status = 200, description = "The ACL; without one set, the default.", body = Acl,
+            examples(
+                ("set" = (summary = "An ACL that is set", value = json!({"read": {"project-access": false,
+                    "users": ["2b8f9b1e8a4b4e0c9b1f3f0a7c1d2e3f"], "created": "2026-11-24T14:58:07.512406",
+                    "updated": "2026-11-24T14:58:07.568580"}}))),
+                ("default" = (summary = "No ACL set", value = json!({"read": {"project-access": true}}))),
+            )),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn secret_get(
     State(app): State<AppState>,
     caller: Caller,
@@ -84,7 +125,23 @@ pub async fn secret_get(
     show(app, caller, Kind::Secret, &id).await
 }
 
-#[utoipa::path(put, path = "/v1/secrets/{id}/acl", tag = "acls")]
+/// Replace a secret's ACL
+///
+/// The body is the whole ACL: a missing `project-access` is true, missing `users` none.
+#[utoipa::path(
+    put,
+    path = "/v1/secrets/{id}/acl",
+    tag = "acls",
+    operation_id = "secret_acl_replace",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    request_body(content = AclChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Set.", body = AclRef),
+        (status = 400, description = "The body breaks the `ACL` schema.", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn secret_put(
     State(app): State<AppState>,
     caller: Caller,
@@ -95,7 +152,23 @@ pub async fn secret_put(
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Replace).await
 }
 
-#[utoipa::path(patch, path = "/v1/secrets/{id}/acl", tag = "acls")]
+/// Change a secret's ACL
+///
+/// Only the fields the body gives change.
+#[utoipa::path(
+    patch,
+    path = "/v1/secrets/{id}/acl",
+    tag = "acls",
+    operation_id = "secret_acl_update",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    request_body(content = AclChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Set.", body = AclRef),
+        (status = 400, description = "The body breaks the `ACL` schema.", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn secret_patch(
     State(app): State<AppState>,
     caller: Caller,
@@ -106,7 +179,20 @@ pub async fn secret_patch(
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Merge).await
 }
 
-#[utoipa::path(delete, path = "/v1/secrets/{id}/acl", tag = "acls")]
+/// Reset a secret's ACL
+///
+/// Back to the default: the project's usual access, no extra users.
+#[utoipa::path(
+    delete,
+    path = "/v1/secrets/{id}/acl",
+    tag = "acls",
+    operation_id = "secret_acl_delete",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    responses(
+        (status = 200, description = "Reset; the body is JSON `null`, as Barbican's.", body = Null),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn secret_delete(
     State(app): State<AppState>,
     caller: Caller,
@@ -115,42 +201,106 @@ pub async fn secret_delete(
     remove(app, caller, Kind::Secret, &id).await
 }
 
-#[utoipa::path(get, path = "/v1/containers/{id}/acl", tag = "acls")]
+/// Show a container's ACL
+///
+/// Who may read the container beyond the policy's project roles.
+#[utoipa::path(
+    get,
+    path = "/v1/containers/{id}/acl",
+    tag = "acls",
+    operation_id = "container_acl_get",
+    params(("id" = uuid::Uuid, Path, description = "The container's id.")),
+    responses(
+        (status = 200, description = "The ACL; without one set, the default.", body = Acl,
+            examples(
+                ("set" = (summary = "An ACL that is set", value = json!({"read": {"project-access": false,
+                    "users": ["2b8f9b1e8a4b4e0c9b1f3f0a7c1d2e3f"], "created": "2026-11-24T14:58:07.512406",
+                    "updated": "2026-11-24T14:58:07.568580"}}))),
+                ("default" = (summary = "No ACL set", value = json!({"read": {"project-access": true}}))),
+            )),
+        (status = 404, description = "No such container in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn container_get(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ContainerPath(id): ContainerPath,
 ) -> ApiResult<Json<Value>> {
     show(app, caller, Kind::Container, &id).await
 }
 
-#[utoipa::path(put, path = "/v1/containers/{id}/acl", tag = "acls")]
+/// Replace a container's ACL
+///
+/// The body is the whole ACL: a missing `project-access` is true, missing `users` none.
+#[utoipa::path(
+    put,
+    path = "/v1/containers/{id}/acl",
+    tag = "acls",
+    operation_id = "container_acl_replace",
+    params(("id" = uuid::Uuid, Path, description = "The container's id.")),
+    request_body(content = AclChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Set.", body = AclRef),
+        (status = 400, description = "The body breaks the `ACL` schema.", body = ErrorBody),
+        (status = 404, description = "No such container in the caller's reach.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn container_put(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    ContainerPath(id): ContainerPath,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Replace).await
 }
 
-#[utoipa::path(patch, path = "/v1/containers/{id}/acl", tag = "acls")]
+/// Change a container's ACL
+///
+/// Only the fields the body gives change.
+#[utoipa::path(
+    patch,
+    path = "/v1/containers/{id}/acl",
+    tag = "acls",
+    operation_id = "container_acl_update",
+    params(("id" = uuid::Uuid, Path, description = "The container's id.")),
+    request_body(content = AclChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Set.", body = AclRef),
+        (status = 400, description = "The body breaks the `ACL` schema.", body = ErrorBody),
+        (status = 404, description = "No such container in the caller's reach.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn container_patch(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    ContainerPath(id): ContainerPath,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Merge).await
 }
 
-#[utoipa::path(delete, path = "/v1/containers/{id}/acl", tag = "acls")]
+/// Reset a container's ACL
+///
+/// Back to the default: the project's usual access, no extra users.
+#[utoipa::path(
+    delete,
+    path = "/v1/containers/{id}/acl",
+    tag = "acls",
+    operation_id = "container_acl_delete",
+    params(("id" = uuid::Uuid, Path, description = "The container's id.")),
+    responses(
+        (status = 200, description = "Reset; the body is JSON `null`, as Barbican's.", body = Null),
+        (status = 404, description = "No such container in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn container_delete(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ContainerPath(id): ContainerPath,
 ) -> ApiResult<Json<Value>> {
     remove(app, caller, Kind::Container, &id).await
 }

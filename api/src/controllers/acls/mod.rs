@@ -17,7 +17,9 @@
 //! - this file: [`Kind`], loading and authorizing the resource, the response shapes.
 //! - [`handlers`]: the eight routes.
 //! - [`validate`]: the `ACL` schema.
+//! - [`docs`]: the bodies, as the OpenAPI document describes them.
 
+pub mod docs;
 pub mod handlers;
 pub mod validate;
 

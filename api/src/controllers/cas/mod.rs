@@ -4,8 +4,10 @@
 //! # Layout
 //! - this file: `GET /v1/cas` and `GET /v1/cas/{id}`.
 //! - [`certs`]: `GET /v1/cas/{id}/cacert` and `/intermediates` (PEM text).
+//! - [`docs`]: the documented response bodies (OpenAPI only).
 
 pub mod certs;
+pub mod docs;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -16,6 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::PageParams;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -30,8 +33,20 @@ pub async fn load(c: &mut impl AsConn, raw_id: &str) -> ApiResult<CaRow> {
     cas::find(c, id).await?.ok_or_else(ca_not_found)
 }
 
-/// `GET /v1/cas`: `{"cas": [ca_ref, ...], "total"}`, paged.
-#[utoipa::path(get, path = "/v1/cas", tag = "cas")]
+/// List certificate authorities.
+///
+/// The CAs certificate orders can name in `ca_id`, as refs, a page at a time. The local CA is
+/// made on first start.
+#[utoipa::path(
+    get,
+    path = "/v1/cas",
+    tag = "cas",
+    operation_id = "cas_list",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of CA refs, with links to the pages around it.", body = docs::CaList),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -50,8 +65,19 @@ pub async fn list(
     Ok(Json(body))
 }
 
-/// `GET /v1/cas/{id}`.
-#[utoipa::path(get, path = "/v1/cas/{id}", tag = "cas")]
+/// Show a certificate authority.
+#[utoipa::path(
+    get,
+    path = "/v1/cas/{id}",
+    tag = "cas",
+    operation_id = "ca_show",
+    params(("id" = String, Path, format = Uuid, description = "The CA's id.")),
+    responses(
+        (status = 200, description = "The CA.", body = docs::Ca),
+        (status = 404, description = "No CA has this id (`Not Found. CA not found.`).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

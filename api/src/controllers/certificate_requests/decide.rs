@@ -10,14 +10,32 @@ use portcullis_store::certificate_requests::{self as requests, ca_status};
 use portcullis_store::{Timestamp, orders};
 use serde_json::Value;
 
-use super::request_view;
+use super::{docs, request_view};
 use crate::context::{Caller, Hrefs};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 const MAX_REASON_CHARS: usize = 255;
 
-#[utoipa::path(post, path = "/v1/admin/certificate-requests/{order_id}/approve", tag = "certificate-requests")]
+/// Approve a held certificate request.
+///
+/// The CA signs it and the order goes ACTIVE (its next step is queued at once). Admin only; any
+/// body is ignored.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/certificate-requests/{order_id}/approve",
+    tag = "certificate-requests",
+    operation_id = "certificate_request_approve",
+    params(("order_id" = String, Path, format = Uuid, description = "The certificate order's id.")),
+    responses(
+        (status = 200, description = "The request, now `APPROVED`.", body = docs::CertificateRequest),
+        (status = 404, description = "No live certificate order has this id (`Certificate request not found.`).",
+            body = crate::openapi::ErrorBody),
+        (status = 409, description = "The CA is not holding this request: it is decided already, or was signed at \
+            once.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn approve(
     State(app): State<AppState>,
     caller: Caller,
@@ -27,7 +45,34 @@ pub async fn approve(
     decide(&app, &caller, &hrefs, &id, ca_status::APPROVED, None).await
 }
 
-#[utoipa::path(post, path = "/v1/admin/certificate-requests/{order_id}/reject", tag = "certificate-requests")]
+/// Reject a held certificate request.
+///
+/// The order ends in ERROR, its `error_reason` giving the reason. Admin only. The body is read
+/// whatever its `Content-Type`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/certificate-requests/{order_id}/reject",
+    tag = "certificate-requests",
+    operation_id = "certificate_request_reject",
+    params(("order_id" = String, Path, format = Uuid, description = "The certificate order's id.")),
+    request_body(
+        content = Option<docs::Rejection>,
+        content_type = "application/json",
+        description = "Optional: a JSON object with at most a `reason`. No body, a blank one and `null` give no \
+            reason.",
+    ),
+    responses(
+        (status = 200, description = "The request, now `REJECTED`.", body = docs::CertificateRequest),
+        (status = 400, description = "The body is not a JSON object with only an optional string `reason` of at most \
+            255 characters.",
+            body = crate::openapi::ErrorBody),
+        (status = 404, description = "No live certificate order has this id (`Certificate request not found.`).",
+            body = crate::openapi::ErrorBody),
+        (status = 409, description = "The CA is not holding this request: it is decided already, or was signed at \
+            once.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn reject(
     State(app): State<AppState>,
     caller: Caller,
@@ -40,13 +85,16 @@ pub async fn reject(
     decide(&app, &caller, &hrefs, &id, ca_status::REJECTED, reason).await
 }
 
-/// The optional `reason` of a rejection.
+/// The optional `reason` of a rejection. No body, a blank one and JSON `null` all give none.
 fn reason(body: &[u8]) -> ApiResult<Option<String>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let bad = || ApiError::BadRequest("The body must be a JSON object with an optional string 'reason'.".into());
     let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    if value.is_null() {
+        return Ok(None);
+    }
     let obj = value.as_object().ok_or_else(bad)?;
     if obj.keys().any(|k| k != "reason") {
         return Err(bad());
@@ -89,4 +137,21 @@ async fn decide(
     tx.commit().await?;
     tracing::info!(%order_id, decision = status, "certificate request decided");
     Ok(Json(request_view(hrefs, &request)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_is_optional() {
+        for none in [&b""[..], b"  \n", b"null", b"{}", br#"{"reason": null}"#] {
+            assert_eq!(reason(none).unwrap(), None, "{}", String::from_utf8_lossy(none));
+        }
+        assert_eq!(reason(br#"{"reason": " not ours "}"#).unwrap().as_deref(), Some("not ours"));
+        for bad in [&b"[]"[..], b"\"x\"", br#"{"reason": 7}"#, br#"{"why": "x"}"#, b"{"] {
+            assert!(reason(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(reason(format!(r#"{{"reason": "{}"}}"#, "x".repeat(256)).as_bytes()).is_err());
+    }
 }

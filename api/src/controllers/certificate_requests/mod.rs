@@ -8,8 +8,10 @@
 //! # Layout
 //! - this file: the list and the view of one request.
 //! - [`decide`]: `POST .../{order_id}/approve` and `POST .../{order_id}/reject`.
+//! - [`docs`]: the documented request and response bodies (OpenAPI only).
 
 pub mod decide;
+pub mod docs;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -19,12 +21,28 @@ use serde_json::{Map, Value, json};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::PageParams;
 use crate::state::AppState;
 
 const STATUSES: [&str; 4] = [ca_status::HELD, ca_status::APPROVED, ca_status::REJECTED, ca_status::ISSUED];
 
-/// `GET /v1/admin/certificate-requests[?ca_status=HELD]`: oldest first, paged.
-#[utoipa::path(get, path = "/v1/admin/certificate-requests", tag = "certificate-requests")]
+/// List certificate requests.
+///
+/// The requests the local CA holds for an admin's decision (`ca_approval = manual`), or those
+/// with another `ca_status`, of every project, oldest first, a page at a time. Admin only.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/certificate-requests",
+    tag = "certificate-requests",
+    operation_id = "certificate_requests_list",
+    params(docs::CaStatusFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of requests, with links to the pages around it.",
+            body = docs::CertificateRequestList),
+        (status = 400, description = "`ca_status` is not one of `HELD`, `APPROVED`, `REJECTED`, `ISSUED`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

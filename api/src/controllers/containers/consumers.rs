@@ -19,6 +19,7 @@ use portcullis_store::containers::{self, ConsumerUpsert};
 use portcullis_store::quotas::Resource;
 use serde_json::{Map, Value};
 
+use super::docs::{Consumer, ConsumerIn, ConsumerList, Container};
 use super::validate::{self, CONSUMER};
 use super::view::{ConsumerView, container_view};
 use crate::context::{Caller, Hrefs};
@@ -26,6 +27,7 @@ use crate::controllers::paging::{add_nav, page_from};
 use crate::controllers::parse_id;
 use crate::controllers::quotas;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::PageParams;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -33,7 +35,22 @@ fn consumer_not_found() -> ApiError {
     ApiError::NotFound("Consumer not found.".into())
 }
 
-#[utoipa::path(get, path = "/v1/containers/{id}/consumers", tag = "containers")]
+/// List a container's consumers.
+///
+/// The services registered as using the container, by name, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/containers/{id}/consumers",
+    tag = "containers",
+    operation_id = "container_consumers_list",
+    params(("id" = String, Path, format = Uuid, description = "The container's id."), PageParams),
+    responses(
+        (status = 200, description = "A page of consumers, with links to the pages around it.", body = ConsumerList),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -52,7 +69,23 @@ pub async fn list(
     Ok(Json(body))
 }
 
-#[utoipa::path(get, path = "/v1/containers/{id}/consumers/{consumer_id}", tag = "containers")]
+/// Show a container's consumer.
+#[utoipa::path(
+    get,
+    path = "/v1/containers/{id}/consumers/{consumer_id}",
+    tag = "containers",
+    operation_id = "container_consumer_show",
+    params(("id" = String, Path, format = Uuid, description = "The container's id."),
+           ("consumer_id" = String, Path, format = Uuid, description = "The consumer's id.")),
+    responses(
+        (status = 200, description = "The consumer.", body = Consumer),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4), \
+            or the container has no such consumer (`Consumer not found.`, or `Not Found. Provided consumer id is \
+            invalid.` for an id that is not a lowercase UUID v4).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
@@ -66,7 +99,36 @@ pub async fn show(
     Ok(Json(ConsumerView::new(&consumer)))
 }
 
-#[utoipa::path(post, path = "/v1/containers/{id}/consumers", tag = "containers")]
+/// Register a consumer of a container.
+///
+/// Idempotent: registering the same name and URL again changes nothing. Answers with the
+/// container, as Barbican does.
+#[utoipa::path(
+    post,
+    path = "/v1/containers/{id}/consumers",
+    tag = "containers",
+    operation_id = "container_consumer_add",
+    params(("id" = String, Path, format = Uuid, description = "The container's id.")),
+    request_body(
+        content = ConsumerIn,
+        content_type = "application/json",
+        description = "The consumer. String values are stripped of surrounding whitespace before they are checked.",
+    ),
+    responses(
+        (status = 200, description = "The consumer is registered; the body is the container.", body = Container,
+            headers(("Location" = String,
+                description = "`.../v1/consumers/{id}/consumers` (sic, as Barbican names it)."))),
+        (status = 400, description = "The body breaks the `Consumer` schema.", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The caller's roles do not allow this, or the project's consumer quota is used \
+            up.",
+            body = crate::openapi::ErrorBody),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4).",
+            body = crate::openapi::ErrorBody),
+        (status = 415, description = "The `Content-Type` is not `application/json`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
@@ -98,7 +160,35 @@ pub async fn add(
     Ok(([(header::LOCATION, location)], Json(view)).into_response())
 }
 
-#[utoipa::path(delete, path = "/v1/containers/{id}/consumers", tag = "containers")]
+/// Remove a consumer of a container.
+///
+/// Answers with the container, as Barbican does. A read-ACL user of another project may remove
+/// only the consumers its own project registered.
+#[utoipa::path(
+    delete,
+    path = "/v1/containers/{id}/consumers",
+    tag = "containers",
+    operation_id = "container_consumer_remove",
+    params(("id" = String, Path, format = Uuid, description = "The container's id.")),
+    request_body(
+        content = ConsumerIn,
+        content_type = "application/json",
+        description = "The consumer, as registered.",
+    ),
+    responses(
+        (status = 200, description = "The consumer is removed; the body is the container.", body = Container),
+        (status = 400, description = "The body breaks the `Consumer` schema.", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The caller's roles do not allow this, or the consumer was registered by \
+            another project.",
+            body = crate::openapi::ErrorBody),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4), \
+            or the container has no consumer with this name and URL (`Consumer not found.`).",
+            body = crate::openapi::ErrorBody),
+        (status = 415, description = "The `Content-Type` is not `application/json`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,7 +12,22 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(delete, path = "/v1/containers/{id}", tag = "containers")]
+/// Delete a container.
+///
+/// The container, its secret links, consumers and ACL go; the secrets themselves stay.
+#[utoipa::path(
+    delete,
+    path = "/v1/containers/{id}",
+    tag = "containers",
+    operation_id = "container_delete",
+    params(("id" = String, Path, format = Uuid, description = "The container's id.")),
+    responses(
+        (status = 204, description = "The container is deleted."),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let container = super::load(&mut tx, &caller, &id, Action::ContainerDelete).await?;

@@ -9,14 +9,30 @@ use axum::extract::{Query, State};
 use portcullis_store::containers::{self, ContainerFilter};
 use serde_json::{Map, Value};
 
+use super::docs::{ContainerFilters, ContainerList};
 use super::view::container_views;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::error::ApiResult;
+use crate::openapi::PageParams;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/containers", tag = "containers")]
+/// List containers.
+///
+/// The caller's project's live containers, oldest first, a page at a time. The `next` and
+/// `previous` links carry only `limit` and `offset`, as Barbican's do.
+#[utoipa::path(
+    get,
+    path = "/v1/containers",
+    tag = "containers",
+    operation_id = "containers_list",
+    params(PageParams, ContainerFilters),
+    responses(
+        (status = 200, description = "A page of containers, with links to the pages around it.",
+            body = ContainerList),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -13,10 +13,12 @@
 //! - [`consumers`]: `/v1/containers/{id}/consumers` and `/consumers/{consumer_id}`.
 //! - [`validate`]: the `Container`, `ContainerSecret` and `Consumer` schemas.
 //! - [`view`]: the JSON shapes of a container and a consumer.
+//! - [`docs`]: the documented request and response bodies (OpenAPI only).
 
 pub mod consumers;
 pub mod create;
 pub mod delete;
+pub mod docs;
 pub mod get;
 pub mod list;
 pub mod secrets;

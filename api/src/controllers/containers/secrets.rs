@@ -14,6 +14,7 @@ use portcullis_store::Timestamp;
 use portcullis_store::containers;
 use serde_json::json;
 
+use super::docs::{ContainerRef, ContainerSecret};
 use super::validate::{self, CONTAINER_SECRET};
 use crate::body::media_type;
 use crate::context::{Caller, Hrefs};
@@ -21,7 +22,40 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/v1/containers/{id}/secrets", tag = "containers")]
+/// Add a secret to a container.
+///
+/// Links a live secret of the caller's project to a `generic` container under a name. Checked
+/// in Barbican's order: the container (404), the content type (415), the container's type
+/// (400), the body (400), the secret (404), the link (409).
+#[utoipa::path(
+    post,
+    path = "/v1/containers/{id}/secrets",
+    tag = "containers",
+    operation_id = "container_secret_add",
+    params(("id" = String, Path, format = Uuid, description = "The container's id.")),
+    request_body(
+        content = ContainerSecret,
+        content_type = "application/json",
+        description = "The link. String values are stripped of surrounding whitespace before they are checked.",
+    ),
+    responses(
+        (status = 201, description = "The secret is linked.", body = ContainerRef,
+            headers(("Location" = String, description = "The container's URL, as `container_ref`.")),
+            example = json!({
+                "container_ref": "http://localhost:9311/v1/containers/23a967a6-ef7e-4122-80bc-9641f52110ba"
+            })),
+        (status = 400, description = "The container is not `generic` (`Only 'generic' containers can be modified.`), \
+            or the body breaks the `ContainerSecret` schema.", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4), \
+            or `secret_ref` names no live secret of the caller's project (`Secret provided doesn't exist.`).",
+            body = crate::openapi::ErrorBody),
+        (status = 409, description = "The secret is already in the container under this name.",
+            body = crate::openapi::ErrorBody),
+        (status = 415, description = "The `Content-Type` is not `application/json`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
@@ -64,8 +98,33 @@ pub async fn add(
         .into_response())
 }
 
-/// Barbican reads this body whatever its `Content-Type`.
-#[utoipa::path(delete, path = "/v1/containers/{id}/secrets", tag = "containers")]
+/// Remove a secret from a container.
+///
+/// Unlinks the secret named by the body (with the same name, or none). Barbican reads this body
+/// whatever its `Content-Type`, and so does this; any container type is accepted.
+#[utoipa::path(
+    delete,
+    path = "/v1/containers/{id}/secrets",
+    tag = "containers",
+    operation_id = "container_secret_remove",
+    params(("id" = String, Path, format = Uuid, description = "The container's id.")),
+    request_body(
+        content = ContainerSecret,
+        content_type = "application/json",
+        description = "The link to remove, as it was added (read as JSON whatever the `Content-Type`).",
+    ),
+    responses(
+        (status = 204, description = "The secret is unlinked; the secret itself stays."),
+        (status = 400, description = "The body breaks the `ContainerSecret` schema.",
+            body = crate::openapi::ErrorBody),
+        (status = 404, description = "No container with this id that the caller may see (`Secrets container not \
+            found.`, or `Not Found. Provided container id is invalid.` for an id that is not a lowercase UUID v4); \
+            or `secret_ref` names no live secret of the caller's project (`Secret '<name>' with reference '<ref>' \
+            doesn't exist.`); or the secret is not in the container under this name (`Secret provided is not in the \
+            container`).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,

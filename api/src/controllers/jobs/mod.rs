@@ -8,7 +8,9 @@
 //! # Layout
 //! - this file: the list, one job, and the view of a job.
 //! - [`verbs`]: `POST .../{id}/retry`, `POST .../{id}/cancel`, `DELETE .../{id}` (discard).
+//! - `docs.rs`: the bodies as documented types, for the OpenAPI document.
 
+mod docs;
 pub mod verbs;
 
 use axum::Json;
@@ -21,8 +23,32 @@ use crate::controllers::paging::{add_nav, nav_query, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// `GET /v1/admin/jobs`.
-#[utoipa::path(get, path = "/v1/admin/jobs", tag = "admin-jobs")]
+/// List jobs (admin)
+///
+/// The durable jobs of every queue, newest first, paged. Empty filter values are ignored.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/jobs",
+    tag = "admin-jobs",
+    operation_id = "admin_jobs_list",
+    params(
+        crate::openapi::PageParams,
+        ("queue" = Option<String>, Query, description = "Only jobs of this queue (e.g. `orders`)."),
+        ("status" = Option<String>, Query, description = "Only jobs in this state (any case).",
+            pattern = r"^[ \t]*([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|[Qq][Uu][Ee][Uu][Ee][Dd]|[Rr][Uu][Nn][Nn][Ii][Nn][Gg]|[Dd][Oo][Nn][Ee]|[Ff][Aa][Ii][Ll][Ee][Dd]|[Kk][Ii][Ll][Ll][Ee][Dd])?[ \t]*$"),
+        ("order_id" = inline(Option<crate::openapi::UuidFilter>), Query, description = "Only the jobs of this order."),
+    ),
+    responses(
+        (status = 200, description = "A page of jobs.", body = docs::JobList, links(
+            ("show" = (operation_id = "admin_job_get", parameters(("id" = "$response.body#/jobs/0/id")))),
+            ("retry" = (operation_id = "admin_job_retry", parameters(("id" = "$response.body#/jobs/0/id")))),
+            ("cancel" = (operation_id = "admin_job_cancel", parameters(("id" = "$response.body#/jobs/0/id")))),
+            ("discard" = (operation_id = "admin_job_discard", parameters(("id" = "$response.body#/jobs/0/id")))),
+        )),
+        (status = 400, description = "`status` is not a job state, or `order_id` not an order id.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -39,8 +65,18 @@ pub async fn list(
     Ok(Json(body))
 }
 
-/// `GET /v1/admin/jobs/{id}`.
-#[utoipa::path(get, path = "/v1/admin/jobs/{id}", tag = "admin-jobs")]
+/// Show a job (admin)
+#[utoipa::path(
+    get,
+    path = "/v1/admin/jobs/{id}",
+    tag = "admin-jobs",
+    operation_id = "admin_job_get",
+    params(("id" = String, Path, description = "The job's id (a ULID).")),
+    responses(
+        (status = 200, description = "The job.", body = docs::Job),
+        (status = 404, description = "No such job.", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -13,7 +13,23 @@ use crate::context::{Caller, Hrefs};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/v1/admin/jobs/{id}/retry", tag = "admin-jobs")]
+/// Retry a failed job (admin)
+///
+/// A Failed or Killed job runs again from its first attempt; its order, if in ERROR, goes back
+/// to PENDING. No request body.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/jobs/{id}/retry",
+    tag = "admin-jobs",
+    operation_id = "admin_job_retry",
+    params(("id" = String, Path, description = "The job's id (a ULID).")),
+    responses(
+        (status = 200, description = "The job, queued again.", body = super::docs::JobAfterVerb),
+        (status = 404, description = "No such job.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The verb does not fit the job's (or its order's) state.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn retry(
     State(app): State<AppState>,
     caller: Caller,
@@ -26,7 +42,23 @@ pub async fn retry(
     Ok(Json(body(&hrefs, &applied)))
 }
 
-#[utoipa::path(post, path = "/v1/admin/jobs/{id}/cancel", tag = "admin-jobs")]
+/// Cancel a waiting job (admin)
+///
+/// A Pending or Queued job (one no worker runs) is killed; its order, if PENDING, goes to
+/// ERROR. No request body.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/jobs/{id}/cancel",
+    tag = "admin-jobs",
+    operation_id = "admin_job_cancel",
+    params(("id" = String, Path, description = "The job's id (a ULID).")),
+    responses(
+        (status = 200, description = "The job, killed.", body = super::docs::JobAfterVerb),
+        (status = 404, description = "No such job.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The verb does not fit the job's (or its order's) state.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
@@ -39,7 +71,22 @@ pub async fn cancel(
     Ok(Json(body(&hrefs, &applied)))
 }
 
-#[utoipa::path(delete, path = "/v1/admin/jobs/{id}", tag = "admin-jobs")]
+/// Discard a finished job (admin)
+///
+/// Removes a Done or Killed job's row.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/jobs/{id}",
+    tag = "admin-jobs",
+    operation_id = "admin_job_discard",
+    params(("id" = String, Path, description = "The job's id (a ULID).")),
+    responses(
+        (status = 200, description = "The job as it was.", body = super::docs::JobAfterVerb),
+        (status = 404, description = "No such job.", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The verb does not fit the job's (or its order's) state.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn discard(
     State(app): State<AppState>,
     caller: Caller,

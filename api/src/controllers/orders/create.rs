@@ -19,6 +19,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::certificate;
+use super::docs::{OrderCreate, OrderRef};
 use super::validate::{self, OrderSpec, Passphrase, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
@@ -32,7 +33,46 @@ impl SchemaName for OrderSchema {
     const NAME: &'static str = SCHEMA;
 }
 
-#[utoipa::path(post, path = "/v1/orders", tag = "orders")]
+/// Create an order.
+///
+/// Validates the order, stores it PENDING together with its job, and answers at once: a worker
+/// generates what it asks for in the background. Poll the `order_ref` until `status` is ACTIVE
+/// (its `secret_ref` or `container_ref` names the result) or ERROR (`error_status_code` and
+/// `error_reason` say why). An algorithm or bit length that cannot be generated is accepted
+/// here and fails in the worker, as in Barbican.
+#[utoipa::path(
+    post,
+    path = "/v1/orders",
+    tag = "orders",
+    operation_id = "order_create",
+    request_body(
+        content = OrderCreate,
+        content_type = "application/json",
+        description = "The order. String values are stripped of surrounding whitespace before they are checked.",
+        example = json!({"type": "key", "meta": {
+            "name": "db-key", "algorithm": "aes", "bit_length": 256, "mode": "cbc",
+            "payload_content_type": "application/octet-stream"
+        }}),
+    ),
+    responses(
+        (status = 202, description = "The order is stored PENDING; a worker will carry it to ACTIVE or ERROR.",
+            body = OrderRef,
+            headers(("Location" = String, description = "The order's URL, as `order_ref`.")),
+            example = json!({"order_ref": "http://localhost:9311/v1/orders/680ff290-ff31-46e0-97a9-7763837358fb"})),
+        (status = 400, description = "The body breaks the `Order` schema (`Provided object does not match schema \
+            'Order': ...`), or names what cannot be used: an expiration in the past, a `ca_id` that names no CA \
+            (`Invalid CA_ID`), a `stored-key` container that is missing, not `rsa` or without a private key \
+            (`Invalid container: ...`), a CSR that does not parse or verify, a subject DN that does not parse, a \
+            `full-cmc` request, or a bit length that is not a multiple of 8 (`Provided field value is not \
+            supported`).",
+            body = crate::openapi::ErrorBody),
+        (status = 403, description = "The caller's roles do not allow creating orders, or the project's order quota \
+            is used up.",
+            body = crate::openapi::ErrorBody),
+        (status = 415, description = "The `Content-Type` is not `application/json`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -153,8 +193,26 @@ fn passphrase_secret(caller: &Caller, expiration: Option<Timestamp>, now: Timest
     }
 }
 
-/// `PUT /v1/orders`: Barbican refuses order updates on the collection (after `orders:put`).
-#[utoipa::path(put, path = "/v1/orders", tag = "orders")]
+/// Update orders: not supported.
+///
+/// Barbican answers `PUT /v1/orders` with 405 once the caller's roles allow `orders:put`: orders
+/// cannot be changed once made. The body is not read.
+#[utoipa::path(
+    put,
+    path = "/v1/orders",
+    tag = "orders",
+    operation_id = "orders_update_not_supported",
+    responses(
+        (status = 405, description = "Always: `Order update is not supported.`",
+            body = crate::openapi::ErrorBody,
+            headers(("Allow" = String, description = "`GET, POST`: the methods the collection supports.")),
+            example = json!({
+                "code": 405, "title": "Method Not Allowed", "description": "Order update is not supported."
+            })),
+        (status = 403, description = "The caller's roles do not allow `orders:put`.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn update_not_supported(caller: Caller) -> Response {
     if let Err(e) = caller.authorize(Action::OrdersPut, None) {
         return e.into_response();

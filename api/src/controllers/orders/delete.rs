@@ -13,7 +13,22 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(delete, path = "/v1/orders/{id}", tag = "orders")]
+/// Delete an order.
+///
+/// A PENDING order's jobs that have not started are cancelled. What the order generated (its
+/// secret or container) is not deleted.
+#[utoipa::path(
+    delete,
+    path = "/v1/orders/{id}",
+    tag = "orders",
+    operation_id = "order_delete",
+    params(("id" = String, Path, format = Uuid, description = "The order's id.")),
+    responses(
+        (status = 204, description = "The order is deleted."),
+        (status = 404, description = "No live order of the caller's project has this id (`Order not found.`).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let order = super::load(&mut tx, &caller, &id, Action::OrderDelete).await?;

@@ -13,10 +13,12 @@
 //! - [`delete`]: `DELETE /v1/orders/{id}`.
 //! - [`validate`]: the `Order` schema and the per-type `meta` rules of `POST /v1/orders`.
 //! - [`view`]: the JSON shape of an order.
+//! - [`docs`]: the documented request and response bodies (OpenAPI only).
 
 pub mod certificate;
 pub mod create;
 pub mod delete;
+pub mod docs;
 pub mod get;
 pub mod list;
 pub mod validate;

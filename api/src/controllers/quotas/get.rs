@@ -11,7 +11,16 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/quotas", tag = "quotas")]
+/// Show the project's effective quotas
+///
+/// The caller's project's quotas: its own settings, the configured defaults for the rest.
+#[utoipa::path(
+    get,
+    path = "/v1/quotas",
+    tag = "quotas",
+    operation_id = "quotas_get",
+    responses((status = 200, description = "The effective quotas.", body = super::docs::QuotasBody))
+)]
 pub async fn show(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.authorize(Action::QuotasGet, None)?;
     let mut conn = app.db.acquire().await?;

@@ -11,7 +11,9 @@
 //! - this file: the configured defaults and [`enforce`].
 //! - `get.rs`: `GET /v1/quotas`.
 //! - `project.rs`: `/v1/project-quotas` and its validation.
+//! - `docs.rs`: the bodies as documented types, for the OpenAPI document.
 
+mod docs;
 pub mod get;
 pub mod project;
 

@@ -32,7 +32,17 @@ fn not_found() -> ApiError {
     ApiError::NotFound("Project quotas not found.".into())
 }
 
-#[utoipa::path(get, path = "/v1/project-quotas", tag = "quotas")]
+/// List the projects with quotas set (admin)
+///
+/// Paged, oldest setting first; unset values are `null`.
+#[utoipa::path(
+    get,
+    path = "/v1/project-quotas",
+    tag = "quotas",
+    operation_id = "project_quotas_list",
+    params(crate::openapi::PageParams),
+    responses((status = 200, description = "A page of projects' settings.", body = super::docs::ProjectQuotasList))
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -51,7 +61,19 @@ pub async fn list(
     Ok(Json(body))
 }
 
-#[utoipa::path(get, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
+/// Show a project's quota settings (admin)
+#[utoipa::path(
+    get,
+    path = "/v1/project-quotas/{project_id}",
+    tag = "quotas",
+    operation_id = "project_quotas_get",
+    params(("project_id" = String, Path, min_length = 1, max_length = 36, description = "The project's id (as callers' project ids: at most 36 characters).")),
+    responses(
+        (status = 200, description = "The project's settings; `null` where it uses the default.",
+            body = super::docs::ProjectQuotasBody),
+        (status = 404, description = "The project has no quotas set.", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
@@ -62,7 +84,26 @@ pub async fn show(
     Ok(Json(json!({ "project_quotas": row.values })))
 }
 
-#[utoipa::path(put, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
+/// Set a project's quotas (admin)
+///
+/// As in Barbican, a project's first PUT stores the values given (the others stay unset, so
+/// they follow the defaults); a later one changes only the values it names.
+#[utoipa::path(
+    put,
+    path = "/v1/project-quotas/{project_id}",
+    tag = "quotas",
+    operation_id = "project_quotas_set",
+    params(("project_id" = String, Path, min_length = 1, max_length = 36, description = "The project's id (as callers' project ids: at most 36 characters).")),
+    request_body(content = super::docs::ProjectQuotasUpdate, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Set.", links(
+            ("show" = (operation_id = "project_quotas_get", parameters(("project_id" = "$request.path.project_id")))),
+            ("delete" = (operation_id = "project_quotas_delete", parameters(("project_id" = "$request.path.project_id")))),
+        )),
+        (status = 400, description = "The body is empty, not JSON, or breaks the schema.", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn put(
     State(app): State<AppState>,
     caller: Caller,
@@ -80,8 +121,9 @@ pub async fn put(
     }
     let values = parse(&json_object(&bytes, SCHEMA)?)?;
     // Callers' project ids are at most 36 characters (crate::context): a longer one names no
-    // project that could ever use the quotas.
-    if project_id.is_empty() || project_id.len() > 36 {
+    // project that could ever use the quotas. Counted in characters, as the document's
+    // `maxLength` counts.
+    if project_id.is_empty() || project_id.chars().count() > 36 {
         return Err(ApiError::BadRequest("Project id must be 1 to 36 characters.".into()));
     }
     let mut tx = app.db.begin().await?;
@@ -91,7 +133,20 @@ pub async fn put(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/v1/project-quotas/{project_id}", tag = "quotas")]
+/// Remove a project's quota settings (admin)
+///
+/// The project is back on the configured defaults.
+#[utoipa::path(
+    delete,
+    path = "/v1/project-quotas/{project_id}",
+    tag = "quotas",
+    operation_id = "project_quotas_delete",
+    params(("project_id" = String, Path, min_length = 1, max_length = 36, description = "The project's id (as callers' project ids: at most 36 characters).")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "The project has no quotas set.", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

@@ -8,16 +8,38 @@ use axum::Json;
 use axum::extract::State;
 use portcullis_store::{Timestamp, secret_consumers};
 
+use super::docs::SecretConsumerBody;
 use super::validate::{self, ConsumerSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
+use crate::controllers::secrets::docs::Secret;
 use crate::controllers::secrets::{self, view::SecretView};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(delete, path = "/v1/secrets/{id}/consumers", tag = "secret-consumers")]
+/// Remove a consumer
+///
+/// Removes the consumer the body names. Answers with the whole secret, its consumers included.
+#[utoipa::path(
+    delete,
+    path = "/v1/secrets/{id}/consumers",
+    tag = "secret-consumers",
+    operation_id = "secret_consumer_delete",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    request_body(content = SecretConsumerBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Removed; the secret as it is now.", body = Secret),
+        (status = 400, description = "The body breaks the `Secret Consumer` schema.", body = ErrorBody),
+        (status = 403, description = "The caller's roles do not allow it, or its project owns neither the \
+            consumer nor the secret.", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach, or no such consumer of it.",
+            body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

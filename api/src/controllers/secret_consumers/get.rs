@@ -8,15 +8,31 @@ use axum::extract::State;
 use portcullis_store::secret_consumers;
 use serde_json::Value;
 
+use super::docs::SecretConsumer;
 use crate::context::Caller;
 use crate::controllers::parse_id;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/secrets/{id}/consumers/{consumer_id}", tag = "secret-consumers")]
+/// Show a consumer
+///
+/// One live consumer of the secret.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}/consumers/{consumer_id}",
+    tag = "secret-consumers",
+    operation_id = "secret_consumer_get",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id."), ("consumer_id" = uuid::Uuid, Path, description = "The consumer's id.")),
+    responses(
+        (status = 200, description = "The consumer.", body = SecretConsumer),
+        (status = 404, description = "No such secret in the caller's reach, or no such consumer of it.",
+            body = ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -6,15 +6,35 @@ use axum::extract::{Query, State};
 use portcullis_store::secret_consumers;
 use serde_json::{Map, Value};
 
+use super::docs::SecretConsumerList;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
+use crate::controllers::secrets::docs::Paging;
 use crate::error::ApiResult;
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/secrets/{id}/consumers", tag = "secret-consumers")]
+/// List a secret's consumers
+///
+/// Its live consumers, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}/consumers",
+    tag = "secret-consumers",
+    operation_id = "secret_consumers_list",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id."), Paging),
+    responses(
+        (status = 200, description = "A page of consumers.", body = SecretConsumerList, example = json!({
+            "consumers": [{"created": "2026-11-24T14:58:07.568580", "updated": "2026-11-24T14:58:07.568580",
+                "status": "ACTIVE", "service": "image", "resource_type": "image",
+                "resource_id": "123e4567-e89b-12d3-a456-426614174000"}],
+            "total": 1})),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

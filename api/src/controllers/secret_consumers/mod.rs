@@ -10,9 +10,11 @@
 //! - [`delete`]: `DELETE /v1/secrets/{id}/consumers` — removes one, named in the JSON body.
 //! - [`get`]: `GET /v1/secrets/{id}/consumers/{consumer_id}`.
 //! - [`validate`]: the `Secret Consumer` schema.
+//! - [`docs`]: the same and a consumer, as the OpenAPI document describes them.
 
 pub mod create;
 pub mod delete;
+pub mod docs;
 pub mod get;
 pub mod list;
 pub mod validate;

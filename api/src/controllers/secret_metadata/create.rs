@@ -6,16 +6,37 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::{Timestamp, secret_metadata};
 
+use super::docs::{SecretMetadatum, SecretMetadatumView};
 use super::validate::{self, MetadatumSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/v1/secrets/{id}/metadata", tag = "secret-metadata")]
+/// Add a metadata key
+///
+/// Adds one key/value pair to the secret; the key must be new.
+#[utoipa::path(
+    post,
+    path = "/v1/secrets/{id}/metadata",
+    tag = "secret-metadata",
+    operation_id = "secret_metadatum_create",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    request_body(content = SecretMetadatum, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added.", body = SecretMetadatumView,
+            headers(("Location" = String, description = "The key's URL."))),
+        (status = 400, description = "The body breaks the `SecretMetadatum` schema, or the key is not URL-safe.",
+            body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+        (status = 409, description = "The secret has this key already.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

@@ -5,14 +5,30 @@ use axum::extract::State;
 use portcullis_store::secret_metadata;
 use serde_json::{Map, Value, json};
 
+use super::docs::SecretMetadata;
 use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/secrets/{id}/metadata", tag = "secret-metadata")]
+/// List a secret's metadata
+///
+/// Every key/value pair of the secret.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}/metadata",
+    tag = "secret-metadata",
+    operation_id = "secret_metadata_list",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    responses(
+        (status = 200, description = "The pairs.", body = SecretMetadata,
+            example = json!({"metadata": {"shape": "round", "color": "red"}})),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,9 +12,11 @@
 //! - [`update`]: `PUT /v1/secrets/{id}/metadata/{key}` — changes an existing key's value.
 //! - [`delete`]: `DELETE /v1/secrets/{id}/metadata/{key}`.
 //! - [`validate`]: the `SecretMetadata` and `SecretMetadatum` schemas.
+//! - [`docs`]: the same, as the OpenAPI document describes them.
 
 pub mod create;
 pub mod delete;
+pub mod docs;
 pub mod get;
 pub mod list;
 pub mod replace;

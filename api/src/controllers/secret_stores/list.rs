@@ -11,8 +11,20 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
 
-/// `GET /v1/secret-stores`: `{"secret_stores": [...]}`, unpaged as in Barbican.
-#[utoipa::path(get, path = "/v1/secret-stores", tag = "secret-stores")]
+/// List the secret stores
+///
+/// Every configured store, unpaged as in Barbican.
+#[utoipa::path(
+    get,
+    path = "/v1/secret-stores",
+    tag = "secret-stores",
+    operation_id = "secret_stores_list",
+    responses(
+        (status = 200, description = "The stores.", body = super::docs::SecretStoreList),
+        (status = 404, description = "Multiple secret stores are not configured (`[[secret_stores]]`).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGet, None)?;
     require_enabled(&app)?;
@@ -21,8 +33,20 @@ pub async fn list(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> 
     Ok(Json(json!({ "secret_stores": items })))
 }
 
-/// `GET /v1/secret-stores/global-default`.
-#[utoipa::path(get, path = "/v1/secret-stores/global-default", tag = "secret-stores")]
+/// Show the global default store
+///
+/// Where new secrets go when their project prefers no store.
+#[utoipa::path(
+    get,
+    path = "/v1/secret-stores/global-default",
+    tag = "secret-stores",
+    operation_id = "secret_store_global_default_get",
+    responses(
+        (status = 200, description = "The global default store.", body = super::docs::SecretStore),
+        (status = 404, description = "Multiple secret stores are not configured (`[[secret_stores]]`).",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn global_default(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGetGlobalDefault, None)?;
     require_enabled(&app)?;
@@ -32,8 +56,20 @@ pub async fn global_default(State(app): State<AppState>, caller: Caller, hrefs: 
     Ok(Json(view(&store, &hrefs)))
 }
 
-/// `GET /v1/secret-stores/preferred`: the caller's project's preferred store.
-#[utoipa::path(get, path = "/v1/secret-stores/preferred", tag = "secret-stores")]
+/// Show the project's preferred store
+///
+/// The store the caller's project chose for its new secrets.
+#[utoipa::path(
+    get,
+    path = "/v1/secret-stores/preferred",
+    tag = "secret-stores",
+    operation_id = "secret_store_preferred_get",
+    responses(
+        (status = 200, description = "The project's preferred store.", body = super::docs::SecretStore),
+        (status = 404, description = "Multiple secret stores are not configured (`[[secret_stores]]`), or the project has no preferred store.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn preferred(State(app): State<AppState>, caller: Caller, hrefs: Hrefs) -> ApiResult<Json<Value>> {
     caller.authorize(Action::SecretStoresGetPreferred, None)?;
     require_enabled(&app)?;

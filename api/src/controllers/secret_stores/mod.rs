@@ -9,8 +9,10 @@
 //!   `GET /v1/secret-stores/preferred`.
 //! - [`get`]: `GET /v1/secret-stores/{id}`.
 //! - [`preferred`]: `POST` and `DELETE /v1/secret-stores/{id}/preferred`.
+//! - `docs.rs`: the bodies as documented types, for the OpenAPI document.
 //! - this file: the enabled check, loading a store by its path id, and the JSON shape.
 
+mod docs;
 pub mod get;
 pub mod list;
 pub mod preferred;

@@ -16,8 +16,22 @@ pub(super) fn none_defined() -> ApiError {
     ApiError::NotFound("Not Found. No preferred secret store defined for this project.".into())
 }
 
-/// Makes the store the project's preferred one (replacing an earlier choice): 204.
-#[utoipa::path(post, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores")]
+/// Prefer a store for the project's new secrets
+///
+/// Makes the store the caller's project's preferred one, replacing an earlier choice. Secrets
+/// already stored stay where they are. No request body.
+#[utoipa::path(
+    post,
+    path = "/v1/secret-stores/{id}/preferred",
+    tag = "secret-stores",
+    operation_id = "secret_store_preferred_set",
+    params(("id" = String, Path, format = Uuid, description = "The store's id (the last part of its `secret_store_ref`).")),
+    responses(
+        (status = 204, description = "The store is now the project's preferred one."),
+        (status = 404, description = "Multiple secret stores are not configured (`[[secret_stores]]`), or no such store.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn set(
     State(app): State<AppState>,
     caller: Caller,
@@ -38,9 +52,22 @@ pub async fn set(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Clears the project's preferred store: 204, or 404 if it has none. As in Barbican, the
-/// project's preference is removed whichever existing store the path names.
-#[utoipa::path(delete, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores")]
+/// Clear the project's preferred store
+///
+/// New secrets of the caller's project go to the global default again. As in Barbican, the
+/// preference is removed whichever existing store the path names.
+#[utoipa::path(
+    delete,
+    path = "/v1/secret-stores/{id}/preferred",
+    tag = "secret-stores",
+    operation_id = "secret_store_preferred_clear",
+    params(("id" = String, Path, format = Uuid, description = "The store's id (the last part of its `secret_store_ref`).")),
+    responses(
+        (status = 204, description = "The project has no preferred store any more."),
+        (status = 404, description = "Multiple secret stores are not configured (`[[secret_stores]]`), no such store, or the project has no preferred store.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn clear(
     State(app): State<AppState>,
     caller: Caller,

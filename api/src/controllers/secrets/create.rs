@@ -11,11 +11,13 @@ use portcullis_store::secrets::{self, Secret};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::docs::{NewSecret, SecretRef};
 use super::validate::{self, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::quotas;
 use crate::error::ApiResult;
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -24,7 +26,44 @@ impl SchemaName for SecretSchema {
     const NAME: &'static str = SCHEMA;
 }
 
-#[utoipa::path(post, path = "/v1/secrets", tag = "secrets")]
+/// Store a secret
+///
+/// With `payload` and `payload_content_type` the secret is stored in one step; without them,
+/// its payload follows with `PUT /v1/secrets/{id}`. The checks, in Barbican's order: the policy,
+/// the content type (415), the body's schema, `expiration`, the payload rules (400), the size
+/// (413), then the project's quota (403).
+#[utoipa::path(
+    post,
+    path = "/v1/secrets",
+    tag = "secrets",
+    operation_id = "secret_create",
+    request_body(
+        content = NewSecret,
+        content_type = "application/json",
+        examples(
+            ("text" = (summary = "A text secret in one step", value = json!(
+                {"name": "db-password", "payload": "s3cr3t", "payload_content_type": "text/plain"}))),
+            ("binary" = (summary = "A 256-bit AES key in one step", value = json!({
+                "name": "aes-key", "secret_type": "symmetric", "algorithm": "aes", "bit_length": 256,
+                "mode": "cbc", "expiration": "2030-01-01T00:00:00Z",
+                "payload": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                "payload_content_type": "application/octet-stream", "payload_content_encoding": "base64"}))),
+            ("two-step" = (summary = "Metadata only; the payload follows by PUT", value = json!(
+                {"name": "later", "secret_type": "passphrase"}))),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Stored.", body = SecretRef,
+            headers(("Location" = String, description = "The new secret's URL, as `secret_ref`."))),
+        (status = 400, description = "The body breaks the `Secret` schema or the payload rules, or `expiration` has \
+            passed; or it asks for a transport key, which no configured store has.", body = ErrorBody),
+        (status = 403, description = "The caller's roles do not allow it, or the project's secrets quota is reached.",
+            body = ErrorBody),
+        (status = 413, description = "The payload is over `max_secret_bytes`, or the body over the request limit.",
+            body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

@@ -1,19 +1,42 @@
 //! `DELETE /v1/secrets/{id}`: soft-deletes the secret and erases its ciphertext. From
-//! microversion 1.2 a secret that still has consumers is kept unless `?force=true`.
+//! microversion 1.2 a secret that still has consumers is kept unless `?force=true` (`force` is
+//! not read before 1.2, as in Barbican).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use portcullis_store::Timestamp;
 use portcullis_store::secrets;
 
+use super::docs::DeleteQuery;
 use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(delete, path = "/v1/secrets/{id}", tag = "secrets")]
+/// Delete a secret
+///
+/// Erases its payload and drops its ACL, consumers and container links. From microversion 1.2 a
+/// secret that still has consumers is kept (400) unless `force` is true; before 1.2 `force` is
+/// not read.
+#[utoipa::path(
+    delete,
+    path = "/v1/secrets/{id}",
+    tag = "secrets",
+    operation_id = "secret_delete",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The secret's id."),
+        DeleteQuery,
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`force` is not a boolean, or (microversion 1.2) the secret has consumers \
+            and `force` is not true.", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
@@ -21,18 +44,20 @@ pub async fn delete(
     SecretPath(id): SecretPath<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let force = match params.iter().rev().find(|(k, _)| k == "force") {
-        Some((_, v)) => {
-            parse_bool(v).ok_or_else(|| ApiError::BadRequest("URI provided invalid query string parameters.".into()))?
-        }
-        None => false,
-    };
     let mut tx = app.db.begin().await?;
     let secret = super::load(&mut tx, &caller, &id, Action::SecretDelete).await?;
-    if version.at_least(2) && !force && !super::consumers_of(&mut tx, &secret).await?.is_empty() {
-        return Err(ApiError::BadRequest(
-            "Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into(),
-        ));
+    // As Barbican: `force` is read only from 1.2, and only once the secret is found and allowed.
+    if version.at_least(2) {
+        let force = match params.iter().rev().find(|(k, _)| k == "force") {
+            Some((_, v)) => parse_bool(v)
+                .ok_or_else(|| ApiError::BadRequest("URI provided invalid query string parameters.".into()))?,
+            None => false,
+        };
+        if !force && !super::consumers_of(&mut tx, &secret).await?.is_empty() {
+            return Err(ApiError::BadRequest(
+                "Secret deletion issue seen - Secret cannot be deleted as it has consumers..".into(),
+            ));
+        }
     }
     secrets::soft_delete(&mut tx, &secret.project_id, secret.id, Timestamp::now()).await?;
     portcullis_store::acls::delete_all(&mut tx, portcullis_store::acls::AclEntity::Secret, secret.id, Timestamp::now())

@@ -12,11 +12,13 @@ use portcullis_store::query::{Cmp, Dir};
 use portcullis_store::secrets::{self, SecretFilter, SortKey};
 use serde_json::{Map, Value};
 
+use super::docs::{Paging, SecretList, SecretListQuery};
 use super::view::{SecretView, consumers_by_secret};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, nav_query, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -24,7 +26,30 @@ fn invalid_query() -> ApiError {
     ApiError::BadRequest("URI provided invalid query string parameters.".into())
 }
 
-#[utoipa::path(get, path = "/v1/secrets", tag = "secrets")]
+/// List secrets
+///
+/// The project's live secrets, a page at a time, filtered and sorted as Barbican does. From
+/// microversion 1.1 each secret lists its consumers.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets",
+    tag = "secrets",
+    operation_id = "secrets_list",
+    params(SecretListQuery, Paging),
+    responses(
+        (status = 200, description = "A page of secrets.", body = SecretList, example = json!({
+            "secrets": [{
+                "created": "2026-11-24T14:58:07.512406", "updated": "2026-11-24T14:58:07.512406",
+                "status": "ACTIVE", "name": "db-password", "secret_type": "opaque", "expiration": null,
+                "algorithm": null, "bit_length": null, "mode": null, "creator_id": null,
+                "content_types": {"default": "text/plain"},
+                "secret_ref": "http://127.0.0.1:9311/v1/secrets/2e1d5044-224b-4c91-9840-81f9286fa0ae"}],
+            "total": 3,
+            "next": "http://127.0.0.1:9311/v1/secrets?limit=1&offset=1"})),
+        (status = 400, description = "A date filter or `sort` is malformed or contradicts itself \
+            (`URI provided invalid query string parameters.`).", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

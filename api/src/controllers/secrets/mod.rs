@@ -8,9 +8,11 @@
 //! - [`delete`]: `DELETE /v1/secrets/{id}`.
 //! - [`validate`]: the `Secret` schema and Barbican's payload content-type rules.
 //! - [`view`]: the JSON shape of a secret.
+//! - [`docs`]: the OpenAPI schemas of these routes' bodies and parameters.
 
 pub mod create;
 pub mod delete;
+pub mod docs;
 pub mod get;
 pub mod list;
 pub mod payload;

@@ -9,12 +9,14 @@ use portcullis_store::secrets::{self, Secret};
 use portcullis_store::{AsConn, Timestamp};
 use zeroize::Zeroizing;
 
+use super::docs::{NewPayloadBytes, NewPayloadText, NotAcceptableBody, PayloadBytes, PayloadText};
 use super::validate::{PayloadKind, decode_base64};
 use crate::App;
 use crate::body::{media_type, read_limited};
 use crate::context::Caller;
 use crate::controllers::path::SecretPath;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::ErrorBody;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -36,14 +38,14 @@ impl Operation {
 
 /// What the client asked to receive.
 #[derive(Debug, PartialEq, Eq)]
-enum Want {
+pub(crate) enum Want {
     Text,
     Binary(&'static str),
 }
 
 /// Barbican's negotiation: the `Accept` value is taken verbatim; absent means octet-stream,
 /// `*/*` the stored type; other spellings of a supported type are 400, anything else 406.
-fn negotiate(accept: Option<&str>, stored: &str, op: Operation) -> ApiResult<Want> {
+pub(crate) fn negotiate(accept: Option<&str>, stored: &str, op: Operation) -> ApiResult<Want> {
     let accept = accept.map(str::trim).unwrap_or("");
     Ok(match accept {
         "" => Want::Binary("application/octet-stream"),
@@ -104,7 +106,33 @@ fn payload_response(plain: Zeroizing<Vec<u8>>, content_type: &'static str) -> Re
     resp
 }
 
-#[utoipa::path(get, path = "/v1/secrets/{id}/payload", tag = "secrets")]
+/// Read a secret's payload
+///
+/// The decrypted payload, in the representation `Accept` asks for: `text/plain` (UTF-8 text),
+/// `application/octet-stream` or `application/pkcs8` (raw bytes), `*/*` (the stored type);
+/// absent means `application/octet-stream`.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}/payload",
+    tag = "secrets",
+    operation_id = "secret_payload_get",
+    params(("id" = uuid::Uuid, Path, description = "The secret's id.")),
+    responses(
+        (status = 200, description = "The payload.",
+            headers(("Cache-Control" = String, description = "`no-store`.")),
+            content(
+                (PayloadText = "text/plain"),
+                (PayloadBytes = "application/octet-stream"),
+                (PayloadBytes = "application/pkcs8"),
+            )),
+        (status = 400, description = "`Accept` names a payload type in a spelling the server does not serve \
+            (e.g. `TEXT/PLAIN`).", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach, or it has no payload.", body = ErrorBody),
+        (status = 406, description = "`Accept` names no payload type, or `text/plain` for bytes that are not \
+            UTF-8 (Barbican's body, `description` null for the former); or the microversion is not served.",
+            body = NotAcceptableBody),
+    )
+)]
 pub async fn get_payload(
     State(app): State<AppState>,
     caller: Caller,
@@ -117,10 +145,41 @@ pub async fn get_payload(
     serve_payload(&app, &mut conn, &secret, accept, Operation::PayloadRetrieval).await
 }
 
-/// `PUT /v1/secrets/{id}`: uploads the payload of a secret created without one. The body is the
-/// raw payload (`text/plain` or `application/octet-stream`, optionally `Content-Encoding:
-/// base64`). A payload is written once: a second PUT is 409.
-#[utoipa::path(put, path = "/v1/secrets/{id}", tag = "secrets")]
+/// Upload a secret's payload
+///
+/// The second step of a two-step upload: the payload of a secret created without one, as the raw
+/// body. `text/plain` is UTF-8 text (a `Content-Encoding` is ignored, as Barbican ignores it).
+/// `application/octet-stream` is the bytes themselves, or, with the header `Content-Encoding:
+/// base64` (any case), their base64 text, which must decode to at least one byte; another
+/// `Content-Encoding` is 400. A payload is written once: a second PUT is 409.
+#[utoipa::path(
+    put,
+    path = "/v1/secrets/{id}",
+    tag = "secrets",
+    operation_id = "secret_payload_put",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The secret's id."),
+    ),
+    request_body(
+        description = "The payload: not empty, at most `max_secret_bytes` bytes (20000 by default). With \
+            `application/octet-stream` and `Content-Encoding: base64`, its base64 text.",
+        content(
+            (NewPayloadText = "text/plain", example = "s3cr3t"),
+            (NewPayloadBytes = "application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 204, description = "Stored."),
+        (status = 400, description = "The body is empty, `text/plain` that is not UTF-8, or \
+            `application/octet-stream` with a `Content-Encoding` other than `base64` or with base64 that does \
+            not decode.", body = ErrorBody),
+        (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
+        (status = 409, description = "The secret has a payload already.", body = ErrorBody),
+        (status = 413, description = "The payload is over `max_secret_bytes`.", body = ErrorBody),
+        (status = 415, description = "The body is neither `text/plain` nor `application/octet-stream`.",
+            body = ErrorBody),
+    )
+)]
 pub async fn put_payload(
     State(app): State<AppState>,
     caller: Caller,
@@ -157,18 +216,14 @@ pub async fn put_payload(
         return Err(already_has_data());
     }
     let bytes = match (kind, encoding.as_deref()) {
-        (PayloadKind::Text, None) => {
+        // Barbican ignores the encoding of a text payload.
+        (PayloadKind::Text, _) => {
             if std::str::from_utf8(&raw).is_err() {
                 return Err(ApiError::BadRequest(
                     "Secret update issue seen - text/plain payloads must be UTF-8.".into(),
                 ));
             }
             raw
-        }
-        (PayloadKind::Text, Some(enc)) => {
-            return Err(ApiError::BadRequest(format!(
-                "Secret update issue seen - content-encoding of '{enc}' not supported."
-            )));
         }
         (PayloadKind::Binary(_), None) => raw,
         (PayloadKind::Binary(_), Some("base64")) => {

@@ -27,7 +27,24 @@ const SCHEMA: &str = "Transport Key";
 /// PEM labels a transport key may carry.
 const PUBLIC_LABELS: &[&str] = &["PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE"];
 
-#[utoipa::path(post, path = "/v1/transport_keys", tag = "transport-keys")]
+/// Register a transport key (admin)
+///
+/// Stores a public key or certificate (PEM) for `plugin_name`. Every caller can read transport
+/// keys, so anything but one PEM block of a public key or certificate is refused.
+#[utoipa::path(
+    post,
+    path = "/v1/transport_keys",
+    tag = "transport-keys",
+    operation_id = "transport_key_create",
+    request_body(content = super::docs::TransportKeyCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered.", body = super::docs::TransportKeyRef,
+            headers(("Location" = String, description = "The new key's `transport_key_ref`."))),
+        (status = 400, description = "The body is not JSON, not an object, or breaks the schema.",
+            body = crate::openapi::ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn create(State(app): State<AppState>, caller: Caller, hrefs: Hrefs, req: Request) -> ApiResult<Response> {
     // Barbican's order: policy, then content type, then the body.
     caller.authorize(Action::TransportKeysPost, None)?;
@@ -37,6 +54,10 @@ pub async fn create(State(app): State<AppState>, caller: Caller, hrefs: Hrefs, r
     let transport_key = f.string("transport_key", usize::MAX, false)?.unwrap_or_default();
     if plugin_name.is_empty() {
         return Err(f.err("plugin_name must be provided", "plugin_name"));
+    }
+    // PostgreSQL's text cannot hold NUL; refused on SQLite too, so both answer alike.
+    if plugin_name.contains('\0') {
+        return Err(f.err("plugin_name must not contain NUL characters", "plugin_name"));
     }
     if transport_key.is_empty() {
         return Err(f.err("transport_key must be provided", "transport_key"));

@@ -10,7 +10,18 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(delete, path = "/v1/transport_keys/{id}", tag = "transport-keys")]
+/// Delete a transport key (admin)
+#[utoipa::path(
+    delete,
+    path = "/v1/transport_keys/{id}",
+    tag = "transport-keys",
+    operation_id = "transport_key_delete",
+    params(("id" = String, Path, format = Uuid, description = "The key's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such key (or the id is not a UUID).", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,

@@ -11,7 +11,20 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/transport_keys/{id}", tag = "transport-keys")]
+/// Show a transport key
+///
+/// The key with its PEM text. Any caller may read it.
+#[utoipa::path(
+    get,
+    path = "/v1/transport_keys/{id}",
+    tag = "transport-keys",
+    operation_id = "transport_key_get",
+    params(("id" = String, Path, format = Uuid, description = "The key's id.")),
+    responses(
+        (status = 200, description = "The key.", body = super::docs::TransportKey),
+        (status = 404, description = "No such key (or the id is not a UUID).", body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,

@@ -12,7 +12,20 @@ use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/v1/transport_keys", tag = "transport-keys")]
+/// List transport keys
+///
+/// The refs of live transport keys, oldest first, paged; optionally only those of one plugin.
+#[utoipa::path(
+    get,
+    path = "/v1/transport_keys",
+    tag = "transport-keys",
+    operation_id = "transport_keys_list",
+    params(
+        crate::openapi::PageParams,
+        ("plugin_name" = Option<String>, Query, description = "Only keys registered for this plugin."),
+    ),
+    responses((status = 200, description = "A page of key refs.", body = super::docs::TransportKeyList))
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,

@@ -11,10 +11,12 @@
 //! - [`create`]: `POST /v1/transport_keys`, and the PEM check.
 //! - [`get`]: `GET /v1/transport_keys/{id}`; [`delete`]: `DELETE /v1/transport_keys/{id}`.
 //! - [`secret_fields`]: the transport-key fields of `POST /v1/secrets`.
+//! - `docs.rs`: the bodies as documented types, for the OpenAPI document.
 //! - this file: refs, loading a key by its path id, and the JSON shape.
 
 pub mod create;
 pub mod delete;
+mod docs;
 pub mod get;
 pub mod list;
 pub mod secret_fields;

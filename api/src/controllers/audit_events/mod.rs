@@ -5,6 +5,12 @@
 //! pages stay put as events are appended. Filters: `project_id`, `user_id`, `action`, `outcome`
 //! (`allowed`, `denied`, `failed`, `cancelled`), `target` (a path or a `*_ref` URL: events on it
 //! and below it), `since` (inclusive) and `until` (exclusive) as ISO 8601 times.
+//!
+//! # Layout
+//! - this file: the handler, its filters and the view of an event.
+//! - `docs.rs`: the bodies as documented types, for the OpenAPI document.
+
+mod docs;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -20,7 +26,35 @@ use crate::state::AppState;
 
 const OUTCOMES: [&str; 4] = ["allowed", "denied", "failed", "cancelled"];
 
-#[utoipa::path(get, path = "/v1/audit-events", tag = "audit-events")]
+/// List audit events
+///
+/// The audit trail, oldest first, paged. Admins see every project's events; anyone else only
+/// their own project's. Empty filter values are ignored.
+#[utoipa::path(
+    get,
+    path = "/v1/audit-events",
+    tag = "audit-events",
+    operation_id = "audit_events_list",
+    params(
+        crate::openapi::PageParams,
+        ("project_id" = Option<String>, Query,
+            description = "Only this project's events. Anyone but an admin may name only their own project."),
+        ("user_id" = Option<String>, Query, description = "Only this user's events."),
+        ("action" = Option<String>, Query, description = "Only this action (e.g. `secret:decrypt`)."),
+        ("outcome" = Option<String>, Query, description = "Only events that ended so.",
+            pattern = r"^[ \t]*(allowed|denied|failed|cancelled)?[ \t]*$"),
+        ("target" = Option<String>, Query,
+            description = "Only events on this path (`/v1/...`, or a `*_ref` URL) and below it."),
+        ("since" = inline(Option<crate::openapi::TimeFilter>), Query, description = "Events at or after this time: an ISO 8601 time, with an offset or naive (UTC). Empty means no bound."),
+        ("until" = inline(Option<crate::openapi::TimeFilter>), Query, description = "Events before this time: an ISO 8601 time, with an offset or naive (UTC). Empty means no bound."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = docs::AuditEventList),
+        (status = 400, description = "`outcome`, `since` or `until` is malformed.", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not an audit or admin caller, or a non-admin naming another project.",
+            body = crate::openapi::ErrorBody),
+    )
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -65,7 +99,7 @@ fn view(e: &Event) -> Value {
 
 /// Reads the filters; an empty value is no filter, unknown parameters are ignored (as on our
 /// other lists), a malformed time or outcome is 400.
-fn parse_filter(params: &[(String, String)]) -> ApiResult<EventFilter> {
+pub(crate) fn parse_filter(params: &[(String, String)]) -> ApiResult<EventFilter> {
     let mut f = EventFilter::default();
     for (key, raw) in params {
         let v = raw.trim();
