@@ -20,8 +20,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let sent = sent.expect("a read ACL that was not sent");
     assert_eq!(read.project_access, sent.get("project-access").and_then(Value::as_bool));
-    let sent_users: Vec<&str> =
-        sent.get("users").and_then(Value::as_array).map(|u| u.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let sent_users: Vec<&str> = sent
+        .get("users")
+        .and_then(Value::as_array)
+        .map(|u| u.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let users = read.users.unwrap_or_default();
     for (i, user) in users.iter().enumerate() {
         assert!(user.chars().count() <= 255);

@@ -29,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
 
     match secret_filter(&params) {
         Ok(filter) => {
-            for (key, conditions) in [("created", &filter.created), ("updated", &filter.updated), ("expiration", &filter.expiration)] {
+            for (key, conditions) in
+                [("created", &filter.created), ("updated", &filter.updated), ("expiration", &filter.expiration)]
+            {
                 let expected: Vec<Cmp> = last(key).map(|v| v.split(',').map(operator).collect()).unwrap_or_default();
                 let got: Vec<Cmp> = conditions.iter().map(|(cmp, _)| *cmp).collect();
                 assert_eq!(got, expected, "{key}={:?}", last(key));

@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
     match subject_csr(dn) {
         Ok(csr) => {
             let subject = csr.subject();
-            let reread = parse_dn(&subject).unwrap_or_else(|e| panic!("the CSR's subject {subject:?} does not parse: {e}"));
+            let reread =
+                parse_dn(&subject).unwrap_or_else(|e| panic!("the CSR's subject {subject:?} does not parse: {e}"));
             assert_eq!(reread.len(), pairs.len(), "{subject:?}");
             let again = parse_csr(csr.pem().as_bytes()).expect("a CSR we built does not parse");
             assert_eq!(again.subject(), subject);

@@ -200,14 +200,17 @@ fn printable(value: &str) -> Option<PrintableString> {
     (!value.contains('?')).then(|| PrintableString::try_from(value).ok()).flatten()
 }
 
-/// A `#hex` value: the BER of a string, written back with the same string type.
+/// A `#hex` value: the BER of a string, written back with the same string type. `hex` is not
+/// always hex: a text value that starts with an escaped `#` (`CN=\#abc`) arrives here too, as
+/// `parse_rdns` returns it decoded, so anything but hex pairs is refused, not sliced.
 fn ber_value(kind: &str, hex: &str) -> Result<DnValue, CaError> {
     let not_string = || CaError::bad_request(format!("Subject DN attribute '{kind}' must hold a string."));
     let bytes: Vec<u8> = (0..hex.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| not_string())?;
+        .map(|i| hex.get(i..i + 2).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())))
+        .map(|h| h.and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(not_string)?;
     let (rest, any) = Any::from_der(&bytes).map_err(|_| not_string())?;
     if !rest.is_empty() {
         return Err(not_string());
@@ -414,6 +417,10 @@ mod tests {
             // took `?`, and writing the CSR then panicked.
             ("C=US?", "Subject DN attribute 'C' must be printable (letters, digits, ' ()+,-./:=)."),
             ("CN=#130355533F", "Subject DN attribute 'CN' must hold a string."),
+            // Found while fuzzing this path (replayed by fuzz/corpus/subject_dn/regression-escaped-hash):
+            // a text value starting with an escaped `#` was sliced as hex pairs and panicked.
+            ("CN=\\#abc", "Subject DN attribute 'CN' must hold a string."),
+            ("CN=\\#aé", "Subject DN attribute 'CN' must hold a string."),
             ("CN=#0403616263", "Subject DN attribute 'CN' must hold a string."),
         ] {
             assert_eq!(rcgen(dn).unwrap_err().to_string(), message, "{dn}");
