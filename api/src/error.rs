@@ -170,14 +170,15 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if portcullis_store::db::is_storage_full(&e) {
+        use portcullis_store::db::{is_storage_full, is_unavailable};
+        if is_storage_full(&e) {
             return ApiError::StorageFull(e.to_string());
         }
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                ApiError::Unavailable(e.to_string())
-            }
-            sqlx::Error::Database(ref db) if is_busy(db.as_ref()) => ApiError::Unavailable(e.to_string()),
+            // The same outages the workers wait out (`is_unavailable`); a closed pool is this
+            // process shutting down, which the client may also retry elsewhere.
+            ref e if is_unavailable(e) => ApiError::Unavailable(e.to_string()),
+            sqlx::Error::PoolClosed => ApiError::Unavailable(e.to_string()),
             // PostgreSQL's text cannot hold NUL (22021); SQLite's can. Bodies reach the database
             // with whatever strings the client sent, so this is the client's error, not ours.
             sqlx::Error::Database(ref db) if db.code().as_deref() == Some("22021") => {
@@ -188,10 +189,14 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// SQLite's "database is locked/busy" and Postgres's connection-class errors are outages, not bugs.
-fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
-    let code = db.code().unwrap_or_default();
-    matches!(code.as_ref(), "5" | "6" | "517" | "57P01" | "57P02" | "57P03") || code.starts_with("08")
+/// A job engine failure: its database errors are answered as any other's (an outage is 503).
+impl From<portcullis_jobs::JobError> for ApiError {
+    fn from(e: portcullis_jobs::JobError) -> Self {
+        match e {
+            portcullis_jobs::JobError::Sqlx(e) => e.into(),
+            other => ApiError::Internal(anyhow::anyhow!("job queue: {other}")),
+        }
+    }
 }
 
 impl From<VaultError> for ApiError {

@@ -130,9 +130,7 @@ async fn decide(
     }
     let task = CertificateStepTask::new(&order, "decided");
     let opts = EnqueueOptions::default().idempotency_key(task.key()).max_attempts(app.config.job_max_attempts);
-    portcullis_jobs::enqueue(&mut tx, &task, opts)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("enqueueing the decision: {e}")))?;
+    portcullis_jobs::enqueue(&mut tx, &task, opts).await?;
     let request = requests::find(&mut tx, order_id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     tracing::info!(%order_id, decision = status, "certificate request decided");

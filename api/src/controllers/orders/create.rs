@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portcullis_jobs::{EnqueueOptions, JobError, OrderTask};
+use portcullis_jobs::{EnqueueOptions, OrderTask};
 use portcullis_store::certificate_requests;
 use portcullis_store::orders::{self, Order};
 use portcullis_store::quotas::Resource;
@@ -24,7 +24,7 @@ use super::validate::{self, OrderSpec, Passphrase, SCHEMA};
 use crate::body::{JsonBody, SchemaName};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::quotas;
-use crate::error::{ApiError, ApiResult, error_body};
+use crate::error::{ApiResult, error_body};
 use crate::policy::Action;
 use crate::state::{App, AppState};
 
@@ -163,15 +163,8 @@ async fn insert_pending(app: &App, tx: &mut Tx, order: &Order) -> ApiResult<()> 
     // Keyed by the order: however often this runs, the order has one job.
     let opts =
         EnqueueOptions::default().max_attempts(app.config.job_max_attempts).idempotency_key(order.id.to_string());
-    portcullis_jobs::enqueue(tx, &task, opts).await.map_err(job_error)?;
+    portcullis_jobs::enqueue(tx, &task, opts).await?;
     Ok(())
-}
-
-fn job_error(e: JobError) -> ApiError {
-    match e {
-        JobError::Sqlx(e) => e.into(),
-        other => ApiError::Internal(anyhow::anyhow!("enqueueing an order job: {other}")),
-    }
 }
 
 /// The secret an asymmetric order's passphrase is kept in.

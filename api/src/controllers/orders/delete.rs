@@ -5,11 +5,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use portcullis_jobs::JobError;
 use portcullis_store::{Timestamp, orders};
 
 use crate::context::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
 
@@ -36,10 +35,7 @@ pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<
     if !orders::soft_delete(&mut tx, &order.project_id, id, Timestamp::now()).await? {
         return Err(super::order_not_found());
     }
-    let cancelled = portcullis_jobs::cancel_order_jobs(&mut tx, id).await.map_err(|e| match e {
-        JobError::Sqlx(e) => ApiError::from(e),
-        other => ApiError::Internal(anyhow::anyhow!("cancelling an order's jobs: {other}")),
-    })?;
+    let cancelled = portcullis_jobs::cancel_order_jobs(&mut tx, id).await?;
     tx.commit().await?;
     tracing::info!(order_id = %id, cancelled_jobs = cancelled, "order deleted");
     Ok(StatusCode::NO_CONTENT)
