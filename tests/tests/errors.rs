@@ -212,6 +212,21 @@ both_backends!(request_level_errors, |backend| async move {
             .expect_error(404, "Not Found. Provided secret id is invalid.");
     }
 
+    // An id that does not even decode (invalid UTF-8) is the route's own JSON 404, on every
+    // resource, never axum's plain-text 400.
+    for (path, message) in [
+        ("/v1/secrets/%FF", "Not Found. Provided secret id is invalid."),
+        ("/v1/secrets/%FF/metadata", "Not Found. Provided secret id is invalid."),
+        ("/v1/containers/%FF", "Not Found. Provided container id is invalid."),
+        ("/v1/orders/%FF", "Order not found."),
+        ("/v1/cas/%FF", "Not Found. CA not found."),
+        ("/v1/admin/jobs/%FF", "Job not found."),
+        ("/v1/project-quotas/%FF", "Project quotas not found."),
+        ("/v1/transport_keys/%FF", "Not Found. Provided transport key id is invalid."),
+    ] {
+        c.get(path).await.expect_error(404, message);
+    }
+
     // Unknown resources.
     c.get("/v1/nothing-here").await.expect_error(404, "");
     c.get(&format!("{secret}/nothing-here")).await.expect(404);

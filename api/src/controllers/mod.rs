@@ -28,13 +28,18 @@ use crate::error::{ApiError, ApiResult};
 /// 404 `Not Found. Provided <what> id is invalid.` Only the canonical form of a version-4 UUID
 /// (lowercase, hyphenated: every id Portcullis hands out) is an id.
 pub fn parse_id(raw: &str, what: &str) -> ApiResult<Uuid> {
-    let invalid = || ApiError::NotFound(format!("Not Found. Provided {what} id is invalid."));
+    let invalid = || invalid_id(what);
     let id = Uuid::try_parse(raw).map_err(|_| invalid())?;
     let canonical = id.hyphenated().to_string() == raw;
     if !canonical || id.get_version_num() != 4 || id.get_variant() != uuid::Variant::RFC4122 {
         return Err(invalid());
     }
     Ok(id)
+}
+
+/// Barbican's 404 for an id that is not one: `Not Found. Provided <what> id is invalid.`
+pub fn invalid_id(what: &str) -> ApiError {
+    ApiError::NotFound(format!("Not Found. Provided {what} id is invalid."))
 }
 
 #[cfg(test)]

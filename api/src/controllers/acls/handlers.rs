@@ -2,9 +2,7 @@
 //! `/v1/containers/{id}/acl`, each a thin wrapper over one shared handler per verb.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, Path, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Request, State};
 use portcullis_store::Timestamp;
 use portcullis_store::acls::{self, READ};
 use serde_json::{Value, json};
@@ -14,8 +12,8 @@ use super::validate::{self, SCHEMA};
 use super::{Kind, Verb, load, view};
 use crate::body::parse_object;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
-use crate::error::{ApiError, ApiResult};
+use crate::controllers::path::IdPath;
+use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
@@ -26,24 +24,6 @@ enum Mode {
     Replace,
     /// `PATCH`: only the given fields change.
     Merge,
-}
-
-/// A container id from the path. One axum cannot decode (bad percent-encoding, invalid UTF-8)
-/// names no container: a JSON 404 as for any other invalid id, not axum's plain-text 400.
-pub struct ContainerPath(String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ContainerPath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(ContainerPath(id)),
-            Err(PathRejection::FailedToDeserializePathParams(_)) => {
-                Err(ApiError::NotFound("Not Found. Provided container id is invalid.".into()))
-            }
-            Err(other) => Err(ApiError::Internal(anyhow::anyhow!("path parameters: {other}"))),
-        }
-    }
 }
 
 async fn show(app: AppState, caller: Caller, kind: Kind, raw_id: &str) -> ApiResult<Json<Value>> {
@@ -120,7 +100,7 @@ async fn remove(app: AppState, caller: Caller, kind: Kind, raw_id: &str) -> ApiR
 pub async fn secret_get(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     show(app, caller, Kind::Secret, &id).await
 }
@@ -146,7 +126,7 @@ pub async fn secret_put(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Replace).await
@@ -173,7 +153,7 @@ pub async fn secret_patch(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Secret, &id, req, Mode::Merge).await
@@ -196,7 +176,7 @@ pub async fn secret_patch(
 pub async fn secret_delete(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     remove(app, caller, Kind::Secret, &id).await
 }
@@ -224,7 +204,7 @@ pub async fn secret_delete(
 pub async fn container_get(
     State(app): State<AppState>,
     caller: Caller,
-    ContainerPath(id): ContainerPath,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     show(app, caller, Kind::Container, &id).await
 }
@@ -250,7 +230,7 @@ pub async fn container_put(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    ContainerPath(id): ContainerPath,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Replace).await
@@ -277,7 +257,7 @@ pub async fn container_patch(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    ContainerPath(id): ContainerPath,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Json<Value>> {
     write(app, caller, hrefs, Kind::Container, &id, req, Mode::Merge).await
@@ -300,7 +280,7 @@ pub async fn container_patch(
 pub async fn container_delete(
     State(app): State<AppState>,
     caller: Caller,
-    ContainerPath(id): ContainerPath,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     remove(app, caller, Kind::Container, &id).await
 }

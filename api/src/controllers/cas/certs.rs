@@ -1,11 +1,12 @@
 //! `GET /v1/cas/{id}/cacert` and `GET /v1/cas/{id}/intermediates`: the CA's certificate and the
 //! chain above it, as PEM text. The local CA is a root: it has no intermediates.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::context::Caller;
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ use crate::state::AppState;
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn cacert(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn cacert(State(app): State<AppState>, caller: Caller, IdPath(id): IdPath<String>) -> ApiResult<Response> {
     caller.authorize(Action::CaGet, None)?;
     let ca = super::load(&mut app.db.acquire().await?, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], ca.ca_certificate).into_response())
@@ -49,7 +50,11 @@ pub async fn cacert(State(app): State<AppState>, caller: Caller, Path(id): Path<
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn intermediates(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn intermediates(
+    State(app): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<String>,
+) -> ApiResult<Response> {
     caller.authorize(Action::CaGet, None)?;
     super::load(&mut app.db.acquire().await?, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain")], String::new()).into_response())

@@ -10,20 +10,21 @@ pub mod certs;
 pub mod docs;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use portcullis_store::AsConn;
 use portcullis_store::certificate_authorities::{self as cas, CaRow};
 use serde_json::{Map, Value, json};
 
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::PageParams;
 use crate::policy::Action;
 use crate::state::AppState;
 
 /// Barbican's 404 for an unknown CA.
-fn ca_not_found() -> ApiError {
+pub(crate) fn ca_not_found() -> ApiError {
     ApiError::NotFound("Not Found. CA not found.".into())
 }
 
@@ -82,7 +83,7 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(Action::CaGet, None)?;
     let ca = load(&mut app.db.acquire().await?, &id).await?;

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use portcullis_jobs::{CertificateStepTask, EnqueueOptions};
 use portcullis_store::certificate_requests::{self as requests, ca_status};
 use portcullis_store::{Timestamp, orders};
@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{docs, request_view};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -40,7 +41,7 @@ pub async fn approve(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     decide(&app, &caller, &hrefs, &id, ca_status::APPROVED, None).await
 }
@@ -77,7 +78,7 @@ pub async fn reject(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::CertificateRequestDecide, None)?;
@@ -118,7 +119,7 @@ async fn decide(
     reason: Option<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::CertificateRequestDecide, None)?;
-    let not_found = || ApiError::NotFound("Certificate request not found.".into());
+    let not_found = super::not_found;
     let order_id = uuid::Uuid::try_parse(raw_id).map_err(|_| not_found())?;
     let mut tx = app.db.begin().await?;
     let order = orders::find_any_project(&mut tx, order_id).await?.ok_or_else(not_found)?;

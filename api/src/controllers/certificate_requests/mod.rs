@@ -81,3 +81,8 @@ pub fn request_view(hrefs: &Hrefs, r: &CertificateRequest) -> Value {
         "updated": r.updated_at.to_barbican(),
     })
 }
+
+/// The 404 for an order that is no certificate request (or none held).
+pub(crate) fn not_found() -> ApiError {
+    ApiError::NotFound("Certificate request not found.".into())
+}

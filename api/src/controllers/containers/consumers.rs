@@ -11,7 +11,7 @@
 //! only those its own project registered (403 otherwise).
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use portcullis_store::Timestamp;
@@ -25,6 +25,7 @@ use super::view::{ConsumerView, container_view};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
 use crate::controllers::parse_id;
+use crate::controllers::path::IdPath;
 use crate::controllers::quotas;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::PageParams;
@@ -55,7 +56,7 @@ pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
     let page = page_from(&params);
@@ -89,7 +90,7 @@ pub async fn list(
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, consumer_id)): Path<(String, String)>,
+    IdPath((id, consumer_id)): IdPath<(String, String)>,
 ) -> ApiResult<Json<ConsumerView>> {
     let mut conn = app.db.acquire().await?;
     let container = super::load(&mut conn, &caller, &id, Action::ConsumerGet).await?;
@@ -133,7 +134,7 @@ pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
     let (mut tx, container, consumer) = consumer_write(&app, &caller, &id, req, Action::ContainerConsumersPost).await?;
@@ -193,7 +194,7 @@ pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
     let (mut tx, container, consumer) =

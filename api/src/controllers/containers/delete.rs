@@ -1,13 +1,14 @@
 //! `DELETE /v1/containers/{id}`: soft-deletes the container, drops its secret links and
 //! soft-deletes its consumers, in one transaction. The secrets themselves are untouched.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use portcullis_store::Timestamp;
 use portcullis_store::acls::{self, AclEntity};
 use portcullis_store::containers;
 
 use crate::context::Caller;
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -28,7 +29,7 @@ use crate::state::AppState;
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(State(app): State<AppState>, caller: Caller, IdPath(id): IdPath<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let container = super::load(&mut tx, &caller, &id, Action::ContainerDelete).await?;
     let id = container.id;

@@ -1,11 +1,12 @@
 //! `GET /v1/containers/{id}`: one container, with its secret references and consumers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::docs::Container;
 use super::view::{ContainerView, container_view};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<ContainerView>> {
     let mut conn = app.db.acquire().await?;
     let container = super::load(&mut conn, &caller, &id, Action::ContainerGet).await?;

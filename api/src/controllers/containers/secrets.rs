@@ -7,7 +7,7 @@
 //! limited to generic containers, as in Barbican.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::Timestamp;
@@ -18,6 +18,7 @@ use super::docs::{ContainerRef, ContainerSecret};
 use super::validate::{self, CONTAINER_SECRET};
 use crate::body::media_type;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
@@ -60,7 +61,7 @@ pub async fn add(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
     let container = super::load(&mut app.db.acquire().await?, &caller, &id, Action::ContainerSecretPost).await?;
@@ -128,7 +129,7 @@ pub async fn add(
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<StatusCode> {
     let container = super::load(&mut app.db.acquire().await?, &caller, &id, Action::ContainerSecretDelete).await?;

@@ -14,12 +14,13 @@ mod docs;
 pub mod verbs;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use portcullis_jobs::admin::{self, AdminError, JobFilter, JobView};
 use serde_json::{Map, Value, json};
 
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, nav_query, page_from};
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -81,7 +82,7 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::AdminJobsGet, None)?;
     let job = admin::find(&mut app.db.acquire().await?, &id).await?.ok_or_else(not_found)?;
@@ -128,7 +129,7 @@ pub fn job_view(hrefs: &Hrefs, j: &JobView) -> Value {
     })
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::NotFound("Job not found.".into())
 }
 

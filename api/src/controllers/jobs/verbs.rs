@@ -4,12 +4,13 @@
 //! state (see `portcullis_jobs::admin` for what each verb allows and does to the order).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use portcullis_jobs::admin::{self, Applied};
 use serde_json::Value;
 
 use super::job_view;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -34,7 +35,7 @@ pub async fn retry(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::retry(&app.db, &id).await?;
@@ -63,7 +64,7 @@ pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::cancel(&app.db, &id).await?;
@@ -91,7 +92,7 @@ pub async fn discard(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(crate::policy::Action::AdminJobsManage, None)?;
     let applied = admin::discard(&app.db, &id).await?;

@@ -3,11 +3,12 @@
 //! job already running finds the order gone and creates nothing (its transitions require
 //! `NOT deleted`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use portcullis_store::{Timestamp, orders};
 
 use crate::context::Caller;
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -28,7 +29,7 @@ use crate::state::AppState;
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn delete(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(State(app): State<AppState>, caller: Caller, IdPath(id): IdPath<String>) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let order = super::load(&mut tx, &caller, &id, Action::OrderDelete).await?;
     let id = order.id;

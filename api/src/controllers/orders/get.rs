@@ -1,12 +1,13 @@
 //! `GET /v1/orders/{id}`: one order of the caller's project.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use super::docs::Order;
 use super::view::order_view;
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -32,7 +33,7 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
     let order = super::load(&mut conn, &caller, &id, Action::OrderGet).await?;

@@ -10,7 +10,7 @@
 //!   none were set.
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use portcullis_store::Timestamp;
 use portcullis_store::quotas::{self, QuotaValues};
@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::body::{json_object, media_type, read_limited};
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::schema::Fields;
@@ -28,7 +29,7 @@ use crate::state::AppState;
 const SCHEMA: &str = "Project Quota";
 const RESOURCES: [&str; 5] = ["secrets", "orders", "containers", "consumers", "cas"];
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::NotFound("Project quotas not found.".into())
 }
 
@@ -77,7 +78,7 @@ pub async fn list(
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
-    Path(project_id): Path<String>,
+    IdPath(project_id): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     caller.authorize(Action::ProjectQuotasGet, None)?;
     let row = quotas::find(&mut app.db.acquire().await?, &project_id).await?.ok_or_else(not_found)?;
@@ -107,7 +108,7 @@ pub async fn show(
 pub async fn put(
     State(app): State<AppState>,
     caller: Caller,
-    Path(project_id): Path<String>,
+    IdPath(project_id): IdPath<String>,
     req: Request,
 ) -> ApiResult<StatusCode> {
     caller.authorize(Action::ProjectQuotasPut, None)?;
@@ -150,7 +151,7 @@ pub async fn put(
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
-    Path(project_id): Path<String>,
+    IdPath(project_id): IdPath<String>,
 ) -> ApiResult<StatusCode> {
     caller.authorize(Action::ProjectQuotasDelete, None)?;
     let mut tx = app.db.begin().await?;

@@ -13,7 +13,7 @@ use super::docs::SecretConsumerBody;
 use super::validate::{self, ConsumerSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::quotas;
 use crate::controllers::secrets;
 use crate::controllers::secrets::docs::Secret;
@@ -57,7 +57,7 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     body: JsonBody<ConsumerSchema>,
 ) -> ApiResult<Response> {
     // Barbican's order: the secret and the policy (404/403), then the body.

@@ -12,7 +12,7 @@ use super::docs::SecretConsumerBody;
 use super::validate::{self, ConsumerSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets::docs::Secret;
 use crate::controllers::secrets::{self, view::SecretView};
 use crate::error::{ApiError, ApiResult};
@@ -44,7 +44,7 @@ pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     body: JsonBody<ConsumerSchema>,
 ) -> ApiResult<Json<SecretView>> {
     // Barbican's order: the secret and the policy (404/403), then the body.

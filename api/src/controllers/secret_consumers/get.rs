@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::docs::SecretConsumer;
 use crate::context::Caller;
 use crate::controllers::parse_id;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::ErrorBody;
@@ -36,7 +36,7 @@ use crate::state::AppState;
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath((id, consumer_id)): SecretPath<(String, String)>,
+    IdPath((id, consumer_id)): IdPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
     let secret =

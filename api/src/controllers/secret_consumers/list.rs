@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::docs::SecretConsumerList;
 use crate::context::{Caller, Hrefs};
 use crate::controllers::paging::{add_nav, page_from};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::controllers::secrets::docs::Paging;
 use crate::error::ApiResult;
@@ -39,7 +39,7 @@ pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<Map<String, Value>>> {
     let page = page_from(&params);

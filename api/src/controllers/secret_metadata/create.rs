@@ -10,7 +10,7 @@ use super::docs::{SecretMetadatum, SecretMetadatumView};
 use super::validate::{self, MetadatumSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::ErrorBody;
@@ -41,7 +41,7 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     body: JsonBody<MetadatumSchema>,
 ) -> ApiResult<Response> {
     // Barbican's order: the secret and the policy (404/403), then the body.

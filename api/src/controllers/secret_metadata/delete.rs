@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use portcullis_store::secret_metadata;
 
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
@@ -30,7 +30,7 @@ use crate::state::AppState;
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath((id, key)): SecretPath<(String, String)>,
+    IdPath((id, key)): IdPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;
     let secret = secrets::load(&mut tx, &caller, &id, Action::SecretMetaDelete).await?;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::docs::SecretMetadatumView;
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
@@ -31,7 +31,7 @@ use crate::state::AppState;
 pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath((id, key)): SecretPath<(String, String)>,
+    IdPath((id, key)): IdPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
     let secret = secrets::load_as(&mut conn, &caller, &id, Action::SecretMetaGet, "Secret metadatum retrieval").await?;

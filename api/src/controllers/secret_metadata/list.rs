@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::docs::SecretMetadata;
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
@@ -29,11 +29,7 @@ use crate::state::AppState;
         (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
     )
 )]
-pub async fn list(
-    State(app): State<AppState>,
-    caller: Caller,
-    SecretPath(id): SecretPath<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, caller: Caller, IdPath(id): IdPath<String>) -> ApiResult<Json<Value>> {
     let mut conn = app.db.acquire().await?;
     let secret = secrets::load(&mut conn, &caller, &id, Action::SecretMetaGet).await?;
     let pairs: Map<String, Value> =

@@ -11,7 +11,7 @@ use super::docs::{SecretMetadata, SecretMetadataRef};
 use super::validate::{self, MetadataSchema};
 use crate::body::JsonBody;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
@@ -42,7 +42,7 @@ pub async fn replace(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     body: JsonBody<MetadataSchema>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     // Barbican's order: the secret and the policy (404/403), then the body.

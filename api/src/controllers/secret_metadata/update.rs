@@ -11,7 +11,7 @@ use super::docs::{SecretMetadatum, SecretMetadatumView};
 use super::validate::{self, MetadatumSchema};
 use crate::body::JsonBody;
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::controllers::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::ErrorBody;
@@ -41,7 +41,7 @@ use crate::state::AppState;
 pub async fn update(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath((id, url_key)): SecretPath<(String, String)>,
+    IdPath((id, url_key)): IdPath<(String, String)>,
     body: JsonBody<MetadatumSchema>,
 ) -> ApiResult<Json<Value>> {
     // Barbican's order: the secret and the policy (404/403), then the body.

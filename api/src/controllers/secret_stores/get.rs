@@ -1,12 +1,12 @@
 //! `GET /v1/secret-stores/{id}`.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::Value;
 
 use super::{load, require_enabled, view};
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -30,10 +30,10 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    path: Result<Path<String>, PathRejection>,
+    IdPath(raw): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
     require_enabled(&app)?;
-    let store = load(&mut app.db.acquire().await?, path).await?;
+    let store = load(&mut app.db.acquire().await?, &raw).await?;
     caller.authorize(Action::SecretStoreGet, None)?;
     Ok(Json(view(&store, &hrefs)))
 }

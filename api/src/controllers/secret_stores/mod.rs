@@ -17,8 +17,6 @@ pub mod get;
 pub mod list;
 pub mod preferred;
 
-use axum::extract::Path;
-use axum::extract::rejection::PathRejection;
 use portcullis_store::AsConn;
 use portcullis_store::secret_stores::{self, STORE_PLUGIN, SecretStore};
 use serde_json::{Value, json};
@@ -37,15 +35,14 @@ pub fn require_enabled(app: &App) -> ApiResult<()> {
     Ok(())
 }
 
-fn store_not_found() -> ApiError {
+pub(crate) fn store_not_found() -> ApiError {
     ApiError::NotFound("Not Found. Secret store not found.".into())
 }
 
 /// The store a `/v1/secret-stores/{id}` path names. Barbican looks the id up as given, so an id
 /// that is not a UUID (or does not decode) is simply a store that does not exist.
-pub async fn load(c: &mut impl AsConn, path: Result<Path<String>, PathRejection>) -> ApiResult<SecretStore> {
-    let Ok(Path(raw)) = path else { return Err(store_not_found()) };
-    let Ok(id) = uuid::Uuid::try_parse(&raw) else { return Err(store_not_found()) };
+pub async fn load(c: &mut impl AsConn, raw: &str) -> ApiResult<SecretStore> {
+    let Ok(id) = uuid::Uuid::try_parse(raw) else { return Err(store_not_found()) };
     if id.hyphenated().to_string() != raw {
         return Err(store_not_found());
     }

@@ -1,13 +1,13 @@
 //! `POST` and `DELETE /v1/secret-stores/{id}/preferred`: set or clear the caller's project's
 //! preferred store. Secrets already stored stay in their store; only new ones follow.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use portcullis_store::{Timestamp, secret_stores};
 
 use super::{load, require_enabled};
 use crate::context::Caller;
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::Action;
 use crate::state::AppState;
@@ -32,13 +32,9 @@ pub(super) fn none_defined() -> ApiError {
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn set(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<StatusCode> {
+pub async fn set(State(app): State<AppState>, caller: Caller, IdPath(raw): IdPath<String>) -> ApiResult<StatusCode> {
     require_enabled(&app)?;
-    let store = load(&mut app.db.acquire().await?, path).await?;
+    let store = load(&mut app.db.acquire().await?, &raw).await?;
     caller.authorize(Action::SecretStorePreferredPost, None)?;
     if !app.keks.has_store(&store.name) {
         // Rows are synced from this process's configuration at start; a mismatch means another
@@ -68,13 +64,9 @@ pub async fn set(
             body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn clear(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<StatusCode> {
+pub async fn clear(State(app): State<AppState>, caller: Caller, IdPath(raw): IdPath<String>) -> ApiResult<StatusCode> {
     require_enabled(&app)?;
-    load(&mut app.db.acquire().await?, path).await?;
+    load(&mut app.db.acquire().await?, &raw).await?;
     caller.authorize(Action::SecretStorePreferredDelete, None)?;
     let mut tx = app.db.begin().await?;
     if !secret_stores::clear_preferred(&mut tx, &caller.project_id).await? {

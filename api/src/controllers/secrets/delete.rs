@@ -9,7 +9,7 @@ use portcullis_store::secrets;
 
 use super::docs::DeleteQuery;
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::middleware::ApiVersion;
 use crate::openapi::ErrorBody;
@@ -41,7 +41,7 @@ pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
     version: ApiVersion,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult<StatusCode> {
     let mut tx = app.db.begin().await?;

@@ -10,7 +10,7 @@ use super::docs::{NotAcceptableBody, PayloadBytes, PayloadText, Secret};
 use super::payload::{Operation, serve_payload};
 use super::view::SecretView;
 use crate::context::{Caller, Hrefs};
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::middleware::ApiVersion;
 use crate::openapi::ErrorBody;
@@ -53,7 +53,7 @@ pub async fn show(
     hrefs: Hrefs,
     version: ApiVersion,
     headers: HeaderMap,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
     let mut conn = app.db.acquire().await?;

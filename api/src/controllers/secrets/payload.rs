@@ -14,7 +14,7 @@ use super::validate::{PayloadKind, decode_base64};
 use crate::App;
 use crate::body::{media_type, read_limited};
 use crate::context::Caller;
-use crate::controllers::path::SecretPath;
+use crate::controllers::path::IdPath;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::ErrorBody;
 use crate::policy::Action;
@@ -137,7 +137,7 @@ pub async fn get_payload(
     State(app): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
 ) -> ApiResult<Response> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut conn = app.db.acquire().await?;
@@ -183,7 +183,7 @@ pub async fn get_payload(
 pub async fn put_payload(
     State(app): State<AppState>,
     caller: Caller,
-    SecretPath(id): SecretPath<String>,
+    IdPath(id): IdPath<String>,
     req: Request,
 ) -> ApiResult<StatusCode> {
     let secret = super::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretPut).await?;

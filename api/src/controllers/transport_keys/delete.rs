@@ -1,11 +1,11 @@
 //! `DELETE /v1/transport_keys/{id}` (admin): soft-deletes the key; 204.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use portcullis_store::{Timestamp, transport_keys};
 
 use crate::context::Caller;
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -22,12 +22,8 @@ use crate::state::AppState;
         (status = 404, description = "No such key (or the id is not a UUID).", body = crate::openapi::ErrorBody),
     )
 )]
-pub async fn delete(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> ApiResult<StatusCode> {
-    let id = super::path_id(path)?;
+pub async fn delete(State(app): State<AppState>, caller: Caller, IdPath(raw): IdPath<String>) -> ApiResult<StatusCode> {
+    let id = crate::controllers::parse_id(&raw, "transport key")?;
     caller.authorize(Action::TransportKeyDelete, None)?;
     let mut tx = app.db.begin().await?;
     if !transport_keys::soft_delete(&mut tx, id, Timestamp::now()).await? {

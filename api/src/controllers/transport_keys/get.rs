@@ -1,12 +1,12 @@
 //! `GET /v1/transport_keys/{id}`.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use portcullis_store::transport_keys;
 use serde_json::Value;
 
 use crate::context::{Caller, Hrefs};
+use crate::controllers::path::IdPath;
 use crate::error::ApiResult;
 use crate::policy::Action;
 use crate::state::AppState;
@@ -29,9 +29,9 @@ pub async fn show(
     State(app): State<AppState>,
     caller: Caller,
     hrefs: Hrefs,
-    path: Result<Path<String>, PathRejection>,
+    IdPath(raw): IdPath<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = super::path_id(path)?;
+    let id = crate::controllers::parse_id(&raw, "transport key")?;
     caller.authorize(Action::TransportKeyGet, None)?;
     let key = transport_keys::find(&mut app.db.acquire().await?, id).await?.ok_or_else(super::not_found)?;
     Ok(Json(super::view(&key, &hrefs)))

@@ -21,28 +21,16 @@ pub mod get;
 pub mod list;
 pub mod secret_fields;
 
-use axum::extract::Path;
-use axum::extract::rejection::PathRejection;
 use portcullis_store::transport_keys::TransportKey;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::context::Hrefs;
-use crate::controllers::parse_id;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 
 /// `<base>/v1/transport_keys/<id>`.
 pub fn href(hrefs: &Hrefs, id: &Uuid) -> String {
     hrefs.url(&format!("v1/transport_keys/{id}"))
-}
-
-/// The id in a `/v1/transport_keys/{id}` path: 404 `Not Found. Provided transport key id is
-/// invalid.` for anything but a UUID, as Barbican.
-pub fn path_id(path: Result<Path<String>, PathRejection>) -> ApiResult<Uuid> {
-    match path {
-        Ok(Path(raw)) => parse_id(&raw, "transport key"),
-        Err(_) => Err(ApiError::NotFound("Not Found. Provided transport key id is invalid.".into())),
-    }
 }
 
 pub fn not_found() -> ApiError {
