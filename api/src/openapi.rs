@@ -18,11 +18,11 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{AnyOf, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
@@ -297,12 +297,13 @@ fn error_ref() -> RefOr<Schema> {
 
 /// `GET /v1/openapi.json` and the `/docs` page with its files, all without auth.
 pub fn routes<S: Clone + Send + Sync + 'static>(doc: Document) -> Router<S> {
-    let doc = Arc::new(doc);
+    // Serialized once: the document is fixed for the life of the process.
+    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc).expect("the OpenAPI document serializes"));
     // No validator badge: it would send the document to validator.swagger.io.
     let config = Arc::new(Config::new([DOCUMENT]).try_it_out_enabled(true).validator_url("none"));
     let page_config = config.clone();
     Router::new()
-        .route(DOCUMENT, get(move || async move { Json((*doc).clone()) }))
+        .route(DOCUMENT, get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.clone()) }))
         .route(DOCS, get(move || async move { swagger_file("", &page_config) }))
         .route(
             &format!("{DOCS}/{{*file}}"),
