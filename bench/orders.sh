@@ -42,6 +42,7 @@ BIN=$(realpath target/release/portcullis)
 KEYGEN=$(realpath target/release/examples/keygen_rate)
 
 . scripts/lib/server.sh
+. scripts/lib/bench.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-bench-orders.XXXXXX")
 cleanup() {
     server_stop
@@ -165,32 +166,16 @@ if [ "$TOTAL_ERRORS" -ne 0 ]; then
 fi
 [ "$OUT" = "-" ] && exit 0
 
-BEGIN_MARK='<!-- bench/orders.sh: begin -->'
-END_MARK='<!-- bench/orders.sh: end -->'
-DIRTY=$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo ", with uncommitted changes" || true)
 {
-    echo "$BEGIN_MARK"
     echo "## Orders (\`bench/orders.sh\`)"
     echo
     echo "$TABLE"
     echo
     echo "$KEYGEN_TABLE"
     echo
-    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$DIRTY."
-    echo "- Machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r); load average $LOADAVG at the start. The load client and the server share the machine."
+    bench_provenance "$LOADAVG" "The load client and the server share the machine."
     echo "- Command: \`$COMMAND\` (\`just bench-orders\`; \`just bench\` runs it after \`./bench/secrets.sh\`)."
     echo "- Method: release build of \`portcullis serve\` (API and order workers in one process), default configuration (worker_concurrency 4, RUST_LOG=info, logs to a file), one project. \`bench/order_load.py\`: $CLIENTS closed-loop clients, each POSTs an order and polls \`GET /v1/orders/{id}\` every ${POLL_MS} ms until it is ACTIVE; latency is POST to the first ACTIVE answer (to within one poll), orders/s is ACTIVE orders over the wall time from the first POST to the last answer. Key orders: ${WARMUP}s warm-up, then $RUNS runs of ${KEY_DURATION}s; rsa orders: $RUNS runs of ${RSA_DURATION}s (clients stop starting orders then and finish those in hand); each figure the median of the runs. Raw key generation: median of $RUNS runs of \`keygen_rate $KEYGEN_RSA $KEYGEN_AES\`, single-threaded, so the server's ceiling for rsa orders is about min(worker_concurrency, CPUs) times that rate, less what the client and the database take."
-    echo "$END_MARK"
 } >"$WORK/section.md"
 
-if [ -f "$OUT" ] && grep -qF "$BEGIN_MARK" "$OUT"; then
-    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$WORK/section.md" '
-        $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-        $0 == e { skip = 0; next }
-        !skip' "$OUT" >"$WORK/out.md"
-    cat "$WORK/out.md" >"$OUT"
-else
-    [ -f "$OUT" ] || printf '# Benchmarks\n\nFigures from `just bench`; each section names its machine, command and date.\n' >"$OUT"
-    { echo; cat "$WORK/section.md"; } >>"$OUT"
-fi
-echo "== wrote the figures to $OUT"
+bench_write_section "$OUT" bench/orders.sh "$WORK/section.md"

@@ -38,6 +38,7 @@ cargo build --release -p portcullis-api --bin portcullis
 BIN=$(realpath target/release/portcullis)
 
 . scripts/lib/server.sh
+. scripts/lib/bench.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-bench.XXXXXX")
 cleanup() {
     server_stop
@@ -128,30 +129,14 @@ if [ "$TOTAL_ERRORS" -ne 0 ]; then
 fi
 [ "$OUT" = "-" ] && exit 0
 
-BEGIN_MARK='<!-- bench/secrets.sh: begin -->'
-END_MARK='<!-- bench/secrets.sh: end -->'
-DIRTY=$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo ", with uncommitted changes" || true)
 {
-    echo "$BEGIN_MARK"
     echo "## Secrets API (\`bench/secrets.sh\`)"
     echo
     echo "$TABLE"
     echo
-    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$DIRTY."
-    echo "- Machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r); load average $LOADAVG at the start. wrk and the server share the machine."
+    bench_provenance "$LOADAVG" "wrk and the server share the machine."
     echo "- Command: \`$COMMAND\` (\`just bench\` runs \`./bench/secrets.sh\`)."
     echo "- Method: release build, default configuration (RUST_LOG=info, logs to a file), one project; wrk $THREADS threads, $CLIENTS connections; ${WARMUP}s warm-up, then $RUNS runs of ${DURATION}s per load, each figure the median of the runs. Reads cycle through $READ_SECRETS secrets created beforehand (34-byte text payloads). Peak RSS is the server's VmHWM after both loads on that backend."
-    echo "$END_MARK"
 } >"$WORK/section.md"
 
-if [ -f "$OUT" ] && grep -qF "$BEGIN_MARK" "$OUT"; then
-    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$WORK/section.md" '
-        $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-        $0 == e { skip = 0; next }
-        !skip' "$OUT" >"$WORK/out.md"
-    cat "$WORK/out.md" >"$OUT"
-else
-    [ -f "$OUT" ] || printf '# Benchmarks\n\nFigures from `just bench`; each section names its machine, command and date.\n' >"$OUT"
-    { echo; cat "$WORK/section.md"; } >>"$OUT"
-fi
-echo "== wrote the figures to $OUT"
+bench_write_section "$OUT" bench/secrets.sh "$WORK/section.md"

@@ -29,6 +29,7 @@ cargo build --release -p portcullis-api --bin portcullis
 BIN=$(realpath target/release/portcullis)
 
 . scripts/lib/server.sh
+. scripts/lib/bench.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-soak.XXXXXX")
 cleanup() {
     [ -n "${SAMPLER_PID:-}" ] && kill "$SAMPLER_PID" 2>/dev/null || true
@@ -125,29 +126,14 @@ if [ -n "$FAIL" ]; then
 fi
 [ "$OUT" = "-" ] && exit 0
 
-BEGIN_MARK='<!-- bench/soak.sh: begin -->'
-END_MARK='<!-- bench/soak.sh: end -->'
-DIRTY=$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo ", with uncommitted changes" || true)
 {
-    echo "$BEGIN_MARK"
     echo "## Soak (\`bench/soak.sh\`, Postgres)"
     echo
     echo "$TABLE"
     echo
     echo "$SUMMARY"
-    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$DIRTY."
-    echo "- Machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load average $LOADAVG at the start. The load client, the server and Postgres share the machine."
+    bench_provenance "$LOADAVG" "The load client, the server and Postgres share the machine."
     echo "- Command: \`$COMMAND\` (\`just soak\`)."
     echo "- Method: release build of \`portcullis serve\` on Postgres, default configuration but \`job_retention_secs = $RETENTION\`. \`bench/soak_load.py\`: $CLIENTS closed-loop clients, each repeating a random operation (create 30%, read 30% (metadata and payload, checked), list 15%, key order polled to ACTIVE every 50 ms 10%, delete then 404 check 15%). Each row is one ${INTERVAL}s interval: requests/s, latency per HTTP request, and the server's resources sampled at its end."
-    echo "$END_MARK"
 } >"$WORK/section.md"
-if [ -f "$OUT" ] && grep -qF "$BEGIN_MARK" "$OUT"; then
-    awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$WORK/section.md" '
-        $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-        $0 == e { skip = 0; next }
-        !skip' "$OUT" >"$WORK/out.md"
-    cat "$WORK/out.md" >"$OUT"
-else
-    { echo; cat "$WORK/section.md"; } >>"$OUT"
-fi
-echo "== wrote the figures to $OUT"
+bench_write_section "$OUT" bench/soak.sh "$WORK/section.md"

@@ -25,15 +25,8 @@ fi
 BIN=$(realpath "$BIN")
 
 # --- The CLI -------------------------------------------------------------------------------------
-# The stamp is written last, so a venv left half-made by an interrupted install is made again.
-if [ ! -f "$VENV/.portcullis-installed" ]; then
-    echo "== creating the barbican CLI venv at $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$(dirname "$VENV")"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet python-barbicanclient
-    touch "$VENV/.portcullis-installed"
-fi
+. scripts/lib/venv.sh
+pip_venv "$VENV" "barbican CLI" python-barbicanclient
 BARBICAN="$VENV/bin/barbican"
 echo "== $("$BARBICAN" --version 2>&1 | grep -v 'deprecated' | head -1)"
 

@@ -41,15 +41,8 @@ fi
 BIN=$(realpath "$BIN")
 
 # --- Schemathesis --------------------------------------------------------------------------------
-# The stamp is written last, so a venv left half-made by an interrupted install is made again.
-if [ ! -f "$VENV/.portcullis-installed" ]; then
-    echo "== creating the schemathesis $ST_VERSION venv at $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$(dirname "$VENV")"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "schemathesis==$ST_VERSION"
-    touch "$VENV/.portcullis-installed"
-fi
+. scripts/lib/venv.sh
+pip_venv "$VENV" "schemathesis $ST_VERSION" "schemathesis==$ST_VERSION"
 ST="$VENV/bin/st"
 echo "== $("$ST" --version)"
 
