@@ -136,6 +136,27 @@ both_backends!(unknown_algorithm_ends_in_error, |backend| async move {
     assert!(o.get("secret_ref").is_none() && o.get("sub_status").is_none(), "{o}");
 });
 
+// A name the database cannot store (PostgreSQL's text holds no NUL; SQLite's does) fails the
+// order at its first delivery, not after every retry (minutes with the default backoff).
+both_backends!(a_value_the_database_cannot_store_fails_the_order_at_once, |backend| async move {
+    let (server, _storage) = start(backend).await;
+    let c = server.client(&project());
+    let mut meta = key_meta("aes");
+    meta["name"] = json!("nul\u{0}name");
+    let o = settled(&c, &order(&c, json!({"type": "key", "meta": meta})).await).await;
+    match backend {
+        Backend::Sqlite => assert_eq!(o["status"], "ACTIVE", "{o}"),
+        Backend::Postgres => {
+            assert_eq!(o["status"], "ERROR", "{o}");
+            assert_eq!(o["error_status_code"], "400", "{o}");
+            assert_eq!(
+                o["error_reason"], "Process TypeOrder issue seen - The order holds a value the database cannot store.",
+                "{o}"
+            );
+        }
+    }
+});
+
 both_backends!(validation_errors_create_nothing, |backend| async move {
     let (server, _storage) = start(backend).await;
     let c = server.client(&project());

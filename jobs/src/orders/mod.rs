@@ -85,6 +85,14 @@ const INTERNAL_REASON: &str = "Process TypeOrder failure seen - please contact s
 
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Self {
+        // A Postgres data exception (SQLSTATE class 22, such as a NUL in text) fails alike on
+        // every delivery: the order is refused at once rather than retried until its attempts
+        // run out. Everything else may pass on a later try.
+        if let sqlx::Error::Database(db) = &e
+            && db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some_and(|pg| pg.code().starts_with("22"))
+        {
+            return Failure::issue(400, "The order holds a value the database cannot store");
+        }
         Failure::Transient(format!("database: {e}"))
     }
 }
