@@ -71,14 +71,31 @@ fn by_oid(oid: &[u64]) -> Option<&'static Attribute> {
     ATTRIBUTES.iter().find(|a| a.oid == oid)
 }
 
-/// The attribute type/value pairs of an RFC 4514 DN, in string order, with escapes decoded. A
-/// `#hex` value is returned as written (it is BER, not text). Err for an invalid DN.
-pub fn parse_dn(dn: &str) -> Result<Vec<(String, String)>, CaError> {
+/// An attribute value as a DN string writes it: text, with its escapes decoded, or `#` and hex
+/// pairs, the BER encoding of the value. `CN=\#0C03616263` is the text `#0C03616263`;
+/// `CN=#0C03616263` is the UTF8String `abc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AvaValue {
+    Text(String),
+    Ber(Vec<u8>),
+}
+
+impl AvaValue {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            AvaValue::Text(text) => text.is_empty(),
+            AvaValue::Ber(ber) => ber.is_empty(),
+        }
+    }
+}
+
+/// The attribute type/value pairs of an RFC 4514 DN, in string order. Err for an invalid DN.
+pub fn parse_dn(dn: &str) -> Result<Vec<(String, AvaValue)>, CaError> {
     Ok(parse_rdns(dn)?.into_iter().flatten().collect())
 }
 
 /// [`parse_dn`], keeping the RDNs apart: `CN=a+OU=b,O=c` is `[[CN, OU], [O]]`.
-pub fn parse_rdns(dn: &str) -> Result<Vec<Vec<(String, String)>>, CaError> {
+pub fn parse_rdns(dn: &str) -> Result<Vec<Vec<(String, AvaValue)>>, CaError> {
     let invalid = || CaError::bad_request(format!("Invalid subject DN: {dn}"));
     let mut rdns = vec![Vec::new()];
     let (mut start, mut escaped) = (0, false);
@@ -102,7 +119,7 @@ pub fn parse_rdns(dn: &str) -> Result<Vec<Vec<(String, String)>>, CaError> {
     Ok(rdns)
 }
 
-fn parse_ava(ava: &str) -> Option<(String, String)> {
+fn parse_ava(ava: &str) -> Option<(String, AvaValue)> {
     let (kind, value) = ava.split_once('=')?;
     let mut kind_chars = kind.chars();
     let keyword = kind_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -115,10 +132,12 @@ fn parse_ava(ava: &str) -> Option<(String, String)> {
 /// anywhere, and so does this parser.
 const SPECIAL: &[char] = &['"', '#', '+', ',', ';', '<', '=', '>', '\\', '\0'];
 
-fn parse_value(value: &str) -> Option<String> {
+fn parse_value(value: &str) -> Option<AvaValue> {
     if let Some(hex) = value.strip_prefix('#') {
-        let ok = !hex.is_empty() && hex.len() % 2 == 0 && hex.chars().all(|c| c.is_ascii_hexdigit());
-        return ok.then(|| value.to_owned());
+        let ok = !hex.is_empty() && hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        // All ASCII hex digits, so every two-byte slice is on a char boundary.
+        let ber = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok());
+        return ok.then(|| ber.collect::<Option<_>>().map(AvaValue::Ber)).flatten();
     }
     if value.is_empty() || value.starts_with(' ') {
         return None;
@@ -144,7 +163,7 @@ fn parse_value(value: &str) -> Option<String> {
     if trailing_space {
         return None;
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(AvaValue::Text)
 }
 
 fn push_char(out: &mut Vec<u8>, c: char) {
@@ -154,7 +173,7 @@ fn push_char(out: &mut Vec<u8>, c: char) {
 /// The DN as rcgen writes it: RDNs in encoding order (the reverse of the string's), values in
 /// the string type the attribute calls for. BadRequest for what rcgen cannot write faithfully
 /// (multi-valued RDNs, a repeated attribute type) and for unknown keywords.
-pub(crate) fn to_rcgen(rdns: &[Vec<(String, String)>]) -> Result<DistinguishedName, CaError> {
+pub(crate) fn to_rcgen(rdns: &[Vec<(String, AvaValue)>]) -> Result<DistinguishedName, CaError> {
     let mut dn = DistinguishedName::new();
     let mut seen: Vec<DnType> = Vec::new();
     for rdn in rdns.iter().rev() {
@@ -167,9 +186,9 @@ pub(crate) fn to_rcgen(rdns: &[Vec<(String, String)>]) -> Result<DistinguishedNa
         if seen.contains(&ty) {
             return Err(repeated(kind));
         }
-        let value = match value.strip_prefix('#') {
-            Some(hex) => ber_value(kind, hex)?,
-            None => text_value(kind, attribute.kind, value)?,
+        let value = match value {
+            AvaValue::Ber(ber) => ber_value(kind, ber)?,
+            AvaValue::Text(text) => text_value(kind, attribute.kind, text)?,
         };
         dn.push(ty.clone(), value);
         seen.push(ty);
@@ -200,18 +219,10 @@ fn printable(value: &str) -> Option<PrintableString> {
     (!value.contains('?')).then(|| PrintableString::try_from(value).ok()).flatten()
 }
 
-/// A `#hex` value: the BER of a string, written back with the same string type. `hex` is not
-/// always hex: a text value that starts with an escaped `#` (`CN=\#abc`) arrives here too, as
-/// `parse_rdns` returns it decoded, so anything but hex pairs is refused, not sliced.
-fn ber_value(kind: &str, hex: &str) -> Result<DnValue, CaError> {
+/// A `#hex` value: the BER of a string, written back with the same string type.
+fn ber_value(kind: &str, ber: &[u8]) -> Result<DnValue, CaError> {
     let not_string = || CaError::bad_request(format!("Subject DN attribute '{kind}' must hold a string."));
-    let bytes: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())))
-        .map(|h| h.and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect::<Option<_>>()
-        .ok_or_else(not_string)?;
-    let (rest, any) = Any::from_der(&bytes).map_err(|_| not_string())?;
+    let (rest, any) = Any::from_der(ber).map_err(|_| not_string())?;
     if !rest.is_empty() {
         return Err(not_string());
     }
@@ -332,12 +343,12 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn pairs(dn: &str) -> Vec<(String, String)> {
+    fn pairs(dn: &str) -> Vec<(String, AvaValue)> {
         parse_dn(dn).unwrap_or_else(|e| panic!("{dn}: {e}"))
     }
 
-    fn p(kind: &str, value: &str) -> (String, String) {
-        (kind.to_owned(), value.to_owned())
+    fn p(kind: &str, value: &str) -> (String, AvaValue) {
+        (kind.to_owned(), AvaValue::Text(value.to_owned()))
     }
 
     #[test]
@@ -351,7 +362,9 @@ mod tests {
         assert_eq!(pairs("CN-x=a"), [p("CN-x", "a")]);
         assert_eq!(pairs("CN=a\\2Cb"), [p("CN", "a,b")]);
         assert_eq!(pairs("CN=\\ padded\\ "), [p("CN", " padded ")]);
-        assert_eq!(pairs("CN=#0403616263"), [p("CN", "#0403616263")]);
+        assert_eq!(pairs("CN=#0403616263"), [("CN".to_owned(), AvaValue::Ber(b"\x04\x03abc".to_vec()))]);
+        // An escaped `#` starts text, not BER.
+        assert_eq!(pairs("CN=\\#0403616263"), [p("CN", "#0403616263")]);
         assert_eq!(pairs("cn=a,o=b"), [p("cn", "a"), p("o", "b")]);
         // Hex escapes are bytes of UTF-8; `\\` and `\=` are literal.
         assert_eq!(pairs("CN=Caf\\C3\\A9\\\\\\="), [p("CN", "Café\\=")]);
@@ -406,6 +419,14 @@ mod tests {
         assert!(
             matches!(rcgen("CN=#0C03616263").unwrap().get(&DnType::CommonName), Some(DnValue::Utf8String(s)) if s == "abc")
         );
+        // Found while fuzzing this path (replayed by fuzz/corpus/subject_dn/regression-escaped-hash):
+        // a text value starting with an escaped `#` was read as BER (and, before that, panicked).
+        for (dn, text) in [("CN=\\#0C03616263", "#0C03616263"), ("CN=\\#abc", "#abc"), ("CN=\\#aé", "#aé")] {
+            assert!(
+                matches!(rcgen(dn).unwrap().get(&DnType::CommonName), Some(DnValue::Utf8String(s)) if s == text),
+                "{dn}"
+            );
+        }
 
         for (dn, message) in [
             ("CN=a+OU=b", "Multi-valued RDNs ('+') are not supported in a subject DN."),
@@ -417,10 +438,6 @@ mod tests {
             // took `?`, and writing the CSR then panicked.
             ("C=US?", "Subject DN attribute 'C' must be printable (letters, digits, ' ()+,-./:=)."),
             ("CN=#130355533F", "Subject DN attribute 'CN' must hold a string."),
-            // Found while fuzzing this path (replayed by fuzz/corpus/subject_dn/regression-escaped-hash):
-            // a text value starting with an escaped `#` was sliced as hex pairs and panicked.
-            ("CN=\\#abc", "Subject DN attribute 'CN' must hold a string."),
-            ("CN=\\#aé", "Subject DN attribute 'CN' must hold a string."),
             ("CN=#0403616263", "Subject DN attribute 'CN' must hold a string."),
         ] {
             assert_eq!(rcgen(dn).unwrap_err().to_string(), message, "{dn}");

@@ -38,7 +38,7 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 pub use csr::{Csr, build_csr, parse_csr};
-pub use dn::{parse_dn, parse_rdns};
+pub use dn::{AvaValue, parse_dn, parse_rdns};
 pub use local::LocalCa;
 
 /// A certificate a CA issued, with what an order records about it.
