@@ -32,6 +32,21 @@ pub mod ca_status {
     pub const ISSUED: &str = "ISSUED";
 }
 
+/// The key pair a `custom` certificate request generates, read from the order's `meta` (which the
+/// API has validated): `key_type`, `rsa` when absent, null or empty; `bit_length`, when absent or
+/// null 2048 for `rsa` and 256 for the others. The API's check and the worker's `key` step both
+/// read it here, so the key checked is the key generated.
+pub fn custom_key(meta: &serde_json::Map<String, serde_json::Value>) -> (String, u32) {
+    let key_type = meta.get("key_type").and_then(|t| t.as_str()).filter(|t| !t.is_empty()).unwrap_or("rsa");
+    // A whole float (`2048.0`) is an integer to JSON Schema, and so to the API's check.
+    let bit_length = meta
+        .get("bit_length")
+        .and_then(|b| b.as_u64().or_else(|| b.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)))
+        .and_then(|b| u32::try_from(b).ok());
+    let default_bits = if key_type == "rsa" { 2048 } else { 256 };
+    (key_type.to_owned(), bit_length.unwrap_or(default_bits))
+}
+
 /// A certificate order's request row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CertificateRequest {

@@ -104,6 +104,23 @@ both_backends!(custom_order_issues_a_certificate_for_a_new_key, |backend| async 
     assert!(chain.contains(ca_pem.trim()), "the chain holds the CA certificate");
     let s = c.get(named(&refs, "certificate")).await.expect(200).json();
     assert_eq!(s["secret_type"], "certificate");
+
+    // What the API accepted is what the worker generates: an empty key_type is rsa and a whole
+    // float bit_length is that size; a CN starting with an escaped `#` is text, not BER.
+    let order_ref = c
+        .post_order(&json!({"type": "certificate", "meta": {"subject_dn": "CN=\\#0C03616263",
+            "key_type": "", "bit_length": 3072.0}}))
+        .await;
+    let o = c.settled_order(&order_ref).await;
+    assert_eq!(o["status"], "ACTIVE", "{o}");
+    let (_, refs) = container_secrets(&c, o["container_ref"].as_str().unwrap()).await;
+    let cert = payload_text(&c, named(&refs, "certificate")).await;
+    // openssl quotes a value that starts with `#`.
+    check_certificate(&ca_pem, &cert, "\"#0C03616263\"", None);
+    let dir = tempfile::tempdir().unwrap();
+    let cert_path = write(dir.path(), "cert.pem", cert.as_bytes());
+    let text = openssl(&["x509", "-in", &cert_path, "-noout", "-text"]);
+    assert!(text.contains("Public-Key: (3072 bit)") && text.contains("rsaEncryption"), "{text}");
 });
 
 both_backends!(stored_key_and_simple_cmc_orders_certify_the_given_key, |backend| async move {

@@ -23,16 +23,10 @@ use crate::{EnqueueOptions, enqueue};
 /// `custom`: generates the key pair (`key_type`, `bit_length` of the meta) into an rsa container.
 pub(super) async fn key(h: &ProcessTypeOrder, db: &Db, order: &Order, req: &CertificateRequest) -> Result<(), Failure> {
     let meta: Map<String, Value> = serde_json::from_str(&order.meta).map_err(|_| Failure::internal())?;
-    let algorithm = meta.get("key_type").and_then(Value::as_str).unwrap_or("rsa").to_owned();
-    // Without a bit_length, each key type's usual size.
-    let default_bits = if algorithm == "rsa" { 2048 } else { 256 };
+    let (algorithm, bit_length) = requests::custom_key(&meta);
     let spec = KeySpec {
         name: meta.get("name").and_then(Value::as_str).map(str::to_owned),
-        bit_length: meta
-            .get("bit_length")
-            .and_then(Value::as_u64)
-            .and_then(|b| u32::try_from(b).ok())
-            .unwrap_or(default_bits),
+        bit_length,
         algorithm,
         mode: None,
         content_type: "application/octet-stream",

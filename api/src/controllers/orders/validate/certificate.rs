@@ -12,6 +12,7 @@
 //! is for the worker to find out, as Barbican's plugins did.
 
 use portcullis_plugins::{CaError, parse_csr, parse_dn};
+use portcullis_store::certificate_requests::custom_key;
 use serde_json::{Map, Value};
 
 use super::{SCHEMA, UNSUPPORTED_FIELD, is_truthy};
@@ -21,10 +22,6 @@ use crate::schema::Fields;
 
 /// The certificate request types (`request_type`). `custom` is the default.
 pub const CERTIFICATE_REQUEST_TYPES: &[&str] = &["simple-cmc", "full-cmc", "stored-key", "custom"];
-
-/// The key a `custom` certificate request generates when `meta` names none.
-pub const DEFAULT_CERTIFICATE_KEY_TYPE: &str = "rsa";
-pub const DEFAULT_CERTIFICATE_BIT_LENGTH: i32 = 2048;
 
 /// A `certificate` order's `meta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +47,7 @@ pub enum CertificateRequest {
     /// looked up (exists, is `rsa`, readable by the caller) by the route, not here.
     StoredKey { container_ref: String, subject_dn: String },
     /// `custom` (the default): generate a key pair and certify it for `subject_dn`.
-    Custom { subject_dn: String, key_type: String, bit_length: i32 },
+    Custom { subject_dn: String, key_type: String, bit_length: u32 },
 }
 
 /// Barbican's historical `_validate_certificate_meta`, with Portcullis's `custom` fields.
@@ -96,11 +93,10 @@ pub(super) fn meta(meta: &Map<String, Value>) -> ApiResult<CertificateOrderMeta>
         }
         _ => {
             let subject_dn = subject_dn(meta)?;
-            let key_type = cert_string(meta, "key_type")?.unwrap_or_else(|| DEFAULT_CERTIFICATE_KEY_TYPE.into());
-            let bit_length = Fields::new(SCHEMA, meta)
-                .integer("bit_length", 1, MAX_BIT_LENGTH, true)
-                .map_err(in_meta)?
-                .map_or(DEFAULT_CERTIFICATE_BIT_LENGTH, |b| b as i32);
+            cert_string(meta, "key_type")?;
+            Fields::new(SCHEMA, meta).integer("bit_length", 1, MAX_BIT_LENGTH, true).map_err(in_meta)?;
+            // What the worker will generate, defaults included.
+            let (key_type, bit_length) = custom_key(meta);
             if bit_length % 8 != 0 {
                 return Err(ApiError::BadRequest(UNSUPPORTED_FIELD.into()));
             }

@@ -30,10 +30,7 @@ use portcullis_store::Timestamp;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-pub use self::certificate::{
-    CERTIFICATE_REQUEST_TYPES, CertificateOrderMeta, CertificateRequest, DEFAULT_CERTIFICATE_BIT_LENGTH,
-    DEFAULT_CERTIFICATE_KEY_TYPE,
-};
+pub use self::certificate::{CERTIFICATE_REQUEST_TYPES, CertificateOrderMeta, CertificateRequest};
 use crate::controllers::secrets::validate::{PayloadKind, SecretSchema, validate_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::Fields;

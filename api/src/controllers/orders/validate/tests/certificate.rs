@@ -97,6 +97,17 @@ fn certificate_custom_is_the_default() {
         c.request,
         CertificateRequest::Custom { subject_dn: "CN=a".into(), key_type: "ec".into(), bit_length: 256 }
     );
+    // The key the worker generates: an ec key without a bit_length is 256 bits, an empty
+    // key_type is rsa, and a whole float is an integer.
+    for (meta, key_type, bit_length) in [
+        (json!({"subject_dn": "CN=a", "key_type": "ec"}), "ec", 256),
+        (json!({"subject_dn": "CN=a", "key_type": "", "bit_length": null}), "rsa", 2048),
+        (json!({"subject_dn": "CN=a", "bit_length": 3072.0}), "rsa", 3072),
+    ] {
+        let c = cert(meta.clone()).unwrap();
+        let want = CertificateRequest::Custom { subject_dn: "CN=a".into(), key_type: key_type.into(), bit_length };
+        assert_eq!(c.request, want, "{meta}");
+    }
     // Certificate meta is stored as given: no name/expiration, no defaults.
     let order = check(json!({"type": "certificate", "meta": {"subject_dn": "CN=a"}})).unwrap();
     assert_eq!(stored(&order), r#"{"subject_dn":"CN=a"}"#);
