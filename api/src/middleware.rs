@@ -47,7 +47,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 /// 1.0, an unparsable version is 400, a version outside 1.0–1.2 is 406. The response names the
 /// version served.
 pub async fn microversion(mut req: Request, next: Next) -> Response {
-    let version = match requested_version(req.headers().get(&API_VERSION)) {
+    let version = match requested_version(req.headers().get_all(&API_VERSION)) {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -61,17 +61,25 @@ pub async fn microversion(mut req: Request, next: Next) -> Response {
     resp
 }
 
-pub(crate) fn requested_version(header: Option<&HeaderValue>) -> Result<ApiVersion, ApiError> {
-    let Some(raw) = header else { return Ok(ApiVersion::MIN) };
-    let raw = raw.to_str().map_err(|_| ApiError::BadRequest("Invalid microversion: header is not text".into()))?;
-    // The header may name several services: "key-manager 1.1, compute 2.1".
-    let Some(value) = raw.split(',').map(str::trim).find_map(|part| {
-        let (service, version) = part.split_once(char::is_whitespace)?;
+/// The version the `OpenStack-API-Version` header lines ask for, read as Barbican's
+/// microversion_parse reads them: the lines joined by commas, and the last `key-manager` entry
+/// wins (`key-manager 1.0, key-manager 1.1` is 1.1).
+pub(crate) fn requested_version<'a>(lines: impl IntoIterator<Item = &'a HeaderValue>) -> Result<ApiVersion, ApiError> {
+    let mut entries = Vec::new();
+    for line in lines {
+        let text =
+            line.to_str().map_err(|_| ApiError::BadRequest("Invalid microversion: header is not text".into()))?;
+        // A line may name several services: "key-manager 1.1, compute 2.1".
+        entries.extend(text.split(','));
+    }
+    let Some(value) = entries.iter().rev().find_map(|part| {
+        let (service, version) = part.trim().split_once(char::is_whitespace)?;
         service.eq_ignore_ascii_case("key-manager").then(|| version.trim())
     }) else {
         return Ok(ApiVersion::MIN);
     };
-    if value.eq_ignore_ascii_case("latest") {
+    // microversion_parse compares `latest` as written.
+    if value == "latest" {
         return Ok(ApiVersion::MAX);
     }
     let invalid = || ApiError::BadRequest(format!("Invalid microversion: invalid version string: {value}"));
@@ -114,9 +122,21 @@ mod tests {
         requested_version(Some(&HeaderValue::from_str(v).unwrap())).map_err(|e| e.status().as_u16())
     }
 
+    fn parse_lines(lines: &[&str]) -> Result<ApiVersion, u16> {
+        let values: Vec<_> = lines.iter().map(|v| HeaderValue::from_str(v).unwrap()).collect();
+        requested_version(&values).map_err(|e| e.status().as_u16())
+    }
+
     #[test]
     fn microversions_as_barbican() {
         assert_eq!(requested_version(None).unwrap(), ApiVersion(0));
+        // The last key-manager entry wins, across entries and across header lines.
+        assert_eq!(parse("key-manager 1.2, key-manager 1.1"), Ok(ApiVersion(1)));
+        assert_eq!(parse("key-manager 1.9, key-manager 1.1"), Ok(ApiVersion(1)));
+        assert_eq!(parse_lines(&["key-manager 1.1", "compute 2.1"]), Ok(ApiVersion(1)));
+        assert_eq!(parse_lines(&["key-manager 1.1", "key-manager 1.2"]), Ok(ApiVersion(2)));
+        assert_eq!(parse_lines(&[]), Ok(ApiVersion(0)));
+        assert_eq!(parse("key-manager LATEST"), Err(400));
         assert_eq!(parse("key-manager 1.1"), Ok(ApiVersion(1)));
         assert_eq!(parse("key-manager latest"), Ok(ApiVersion(2)));
         assert_eq!(parse("compute 2.1, key-manager 1.2"), Ok(ApiVersion(2)));
