@@ -133,6 +133,29 @@ both_backends!(secret_transport_key_fields_as_barbican, |backend| async move {
         .expect_error(400, "Secret creation issue seen - No plugin was found that could support your request.");
     assert_eq!(c.secret_total().await, 0, "refused creates stored nothing");
 
+    // The second step of a two-step upload with a transport key: refused, and the secret stays
+    // without a payload.
+    let two_step = c.post_json("/v1/secrets", &json!({"name": "two-step"})).await.expect(201).json();
+    let secret_ref = two_step["secret_ref"].as_str().unwrap();
+    let c = &c;
+    let put = |query: String| {
+        let path = format!("{secret_ref}?transport_key_id={query}");
+        async move { c.send(Method::PUT, &path, Some(b"wrapped".to_vec()), &[("content-type", "text/plain")]).await }
+    };
+    put(uuid::Uuid::new_v4().to_string())
+        .await
+        .expect_error(400, "Secret update issue seen - Provided transport key was not found.");
+    put(id_of(&key))
+        .await
+        .expect_error(400, "Secret update issue seen - No plugin was found that could support your request.");
+    c.payload(secret_ref, Some("text/plain"))
+        .await
+        .expect_error(404, "Not Found. Sorry but your secret has no payload.");
+    c.send(Method::PUT, secret_ref, Some(b"plain".to_vec()), &[("content-type", "text/plain")]).await.expect(204);
+    assert_eq!(c.payload(secret_ref, Some("text/plain")).await.expect(200).text(), "plain");
+    c.delete(secret_ref).await.expect(204);
+    assert_eq!(c.secret_total().await, 0);
+
     // Ignored where Barbican ignores them.
     c.post_json("/v1/secrets", &json!({"name": "s", "transport_key_needed": "false"})).await.expect(201);
     c.post_json("/v1/secrets", &payload(json!({"transport_key_needed": "true"}))).await.expect(201);

@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 mod future;
 mod query;
-pub use query::{DeleteQuery, Paging, SecretListQuery};
+pub use query::{DeleteQuery, Paging, PutQuery, SecretListQuery};
 
 /// The characters Rust's `str::trim` removes, as a regex class body: the server strips every
 /// request string of them before checking it.

@@ -2,14 +2,14 @@
 //! `Accept`) and `PUT /v1/secrets/{id}` (the second step of a two-step upload).
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_store::secrets::{self, Secret};
 use portcullis_store::{AsConn, Timestamp};
 use zeroize::Zeroizing;
 
-use super::docs::{NewPayloadBytes, NewPayloadText, NotAcceptableBody, PayloadBytes, PayloadText};
+use super::docs::{NewPayloadBytes, NewPayloadText, NotAcceptableBody, PayloadBytes, PayloadText, PutQuery};
 use super::validate::{PayloadKind, decode_base64};
 use crate::App;
 use crate::body::{media_type, read_limited};
@@ -159,6 +159,7 @@ pub async fn get_payload(
     operation_id = "secret_payload_put",
     params(
         ("id" = uuid::Uuid, Path, description = "The secret's id."),
+        PutQuery,
     ),
     request_body(
         description = "The payload: not empty, at most `max_secret_bytes` bytes (20000 by default). With \
@@ -170,8 +171,8 @@ pub async fn get_payload(
     ),
     responses(
         (status = 204, description = "Stored."),
-        (status = 400, description = "The body is empty, `text/plain` that is not UTF-8, or \
-            `application/octet-stream` with a `Content-Encoding` other than `base64` or with base64 that does \
+        (status = 400, description = "The body is empty, a `transport_key_id` is given, `text/plain` that is \
+            not UTF-8, or `application/octet-stream` with a `Content-Encoding` other than `base64` or with base64 that does \
             not decode.", body = ErrorBody),
         (status = 404, description = "No such secret in the caller's reach.", body = ErrorBody),
         (status = 409, description = "The secret has a payload already.", body = ErrorBody),
@@ -184,6 +185,7 @@ pub async fn put_payload(
     State(app): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath<String>,
+    Query(params): Query<Vec<(String, String)>>,
     req: Request,
 ) -> ApiResult<StatusCode> {
     let secret = super::load(&mut app.db.acquire().await?, &caller, &id, Action::SecretPut).await?;
@@ -199,7 +201,7 @@ pub async fn put_payload(
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty());
     // Barbican's order: content type (415), empty body (400), too large (413), already has data
-    // (409), then the encoding.
+    // (409), a transport key (400), then the encoding.
     let raw = match read_limited(req.into_body(), app.config.max_secret_bytes).await {
         Ok(b) => Zeroizing::new(b.to_vec()),
         Err(ApiError::TooLarge) => {
@@ -215,6 +217,8 @@ pub async fn put_payload(
     if secret.content_type.is_some() {
         return Err(already_has_data());
     }
+    let transport_key_id = params.iter().rev().find(|(k, _)| k == "transport_key_id").map(|(_, v)| v.as_str());
+    crate::controllers::transport_keys::secret_fields::check_put(&app, transport_key_id).await?;
     let bytes = match (kind, encoding.as_deref()) {
         // Barbican ignores the encoding of a text payload.
         (PayloadKind::Text, _) => {

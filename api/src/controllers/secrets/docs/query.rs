@@ -127,6 +127,20 @@ fn acl_only() -> Schema {
     AnyOfBuilder::new().item(ObjectBuilder::new().schema_type(Type::Boolean)).item(other_value()).build().into()
 }
 
+/// The query of `PUT /v1/secrets/{id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PutQuery {
+    /// The transport key the payload is wrapped with. No configured secret store supports
+    /// transport keys, so a request that names one is 400, as in Barbican.
+    #[param(schema_with = no_transport_key)]
+    pub transport_key_id: Option<String>,
+}
+
+fn no_transport_key() -> Schema {
+    super::absent("Not allowed: no configured secret store supports transport keys (400).").into()
+}
+
 /// The query of `DELETE /v1/secrets/{id}`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
