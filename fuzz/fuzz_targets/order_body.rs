@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let sent = obj.get("meta").and_then(Value::as_object).expect("an order without a meta object");
     // The stored meta keeps every key the client sent.
     assert!(sent.keys().all(|k| order.meta.contains_key(k)));
-    let bits_ok = |b: i32| b % 8 == 0 && (1..=MAX_BIT_LENGTH).contains(&i64::from(b));
+    let bits_ok = |b: i64| b % 8 == 0 && (1..=MAX_BIT_LENGTH).contains(&b);
     let generated = match &order.spec {
         OrderSpec::Key(k) => Some((&k.algorithm, k.bit_length, k.expiration, k.payload_content_type)),
         OrderSpec::Asymmetric(a) => Some((&a.algorithm, a.bit_length, a.expiration, a.payload_content_type)),
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(c.profile.is_none() || c.ca_id.is_some(), "a profile without a ca_id");
             match &c.request {
                 CertificateRequest::Custom { subject_dn, bit_length, .. } => {
-                    assert!(bits_ok(*bit_length));
+                    assert!(bits_ok(i64::from(*bit_length)));
                     assert!(parse_dn(subject_dn).is_ok());
                 }
                 CertificateRequest::StoredKey { container_ref, subject_dn } => {
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Some((algorithm, bit_length, expiration, content_type)) = generated {
         assert!(!algorithm.is_empty());
-        assert!(bits_ok(bit_length), "bit length {bit_length}");
+        assert!(bits_ok(i64::from(bit_length)), "bit length {bit_length}");
         assert!(expiration.is_none_or(|t| t > now()));
         assert!(order.meta.contains_key("name") && order.meta.contains_key("expiration"));
         assert!(sent.get("payload").is_none_or(Value::is_null), "a key order with a payload");
