@@ -17,6 +17,9 @@
 //! would tell the client something false; the event is logged at `error` with every field instead
 //! (target `audit`, so the log still carries the trail). The exception is a successful payload
 //! read: if its disclosure cannot be recorded the payload is not sent, and the client gets 503.
+//! But for a full disk (SQLITE_FULL, Postgres 53100): that lasts until an operator frees space,
+//! and refusing every payload read until then would take down every application that reads its
+//! keys, so the payload is sent and the log (written elsewhere) is the event's record.
 //! A 503 answer is sent without waiting for its event, which is written in the background.
 //!
 //! # Layout
@@ -154,14 +157,10 @@ pub async fn record(State(app): State<AppState>, mut req: Request, next: Next) -
     if let Err(e) = written
         && seen.reads_payload()
         && status.is_success()
+        && !portcullis_store::db::is_storage_full(&e)
     {
-        // Not recorded, not disclosed. A full disk is said as such (507), as for any write.
-        let refusal = if portcullis_store::db::is_storage_full(&e) {
-            ApiError::StorageFull(e.to_string())
-        } else {
-            ApiError::Unavailable("the audit trail cannot be written".into())
-        };
-        return refusal.into_response();
+        // Not recorded, not disclosed. (On a full disk, `write` logged the whole event.)
+        return ApiError::Unavailable("the audit trail cannot be written".into()).into_response();
     }
     resp
 }

@@ -100,9 +100,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "The service is temporarily unavailable: its database cannot be reached. Retry later.".into()
             }
-            Self::StorageFull(_) => "The service's storage is full: nothing can be written, nor a payload read (each \
-                                      read is audited), until the operator frees space."
-                .into(),
+            Self::StorageFull(_) => {
+                "The service's storage is full: nothing can be written until the operator frees space.".into()
+            }
             Self::Integrity => "The secret's stored payload failed integrity verification and cannot be decrypted. \
                                 It was altered or moved outside Portcullis; contact the operator."
                 .into(),

@@ -231,8 +231,8 @@ fn v1_operation(op: &mut Operation) {
             ("403", "The caller's roles do not allow this action."),
             (
                 "507",
-                "The database's storage is full: nothing is written, nor a payload read (each read is \
-                 audited), until an operator frees space.",
+                "The database's storage is full: nothing is written until an operator frees space (reads \
+                 keep working).",
             ),
         ],
     );
