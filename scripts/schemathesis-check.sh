@@ -105,15 +105,7 @@ for BACKEND in $BACKENDS; do
         URL="sqlite://$WORK/data-sqlite/portcullis.sqlite3"
         ;;
     postgres)
-        if ! pg_reachable; then
-            if [ -n "${TEST_POSTGRES_URL:-}" ]; then
-                echo "FAIL [postgres]: TEST_POSTGRES_URL is set but Postgres is not reachable at it (or psql is missing)" >&2
-                exit 1
-            fi
-            echo
-            echo "SKIP [postgres]: no Postgres at $PG_ADMIN_URL (start it with 'just pg-up', or set TEST_POSTGRES_URL)"
-            continue
-        fi
+        pg_available_or_skip || continue
         pg_create_db portcullis_schemathesis
         URL=$PG_URL
         ;;

@@ -47,6 +47,20 @@ server_stop() {
 
 pg_reachable() { command -v psql >/dev/null && psql "$PG_ADMIN_URL" -qAt -c 'SELECT 1' >/dev/null 2>&1; }
 
+# pg_available_or_skip: true when Postgres is reachable. Otherwise exits 1 where it must be there
+# (CI, or TEST_POSTGRES_URL set), and elsewhere says SKIP loudly and returns false, so that a
+# script's Postgres half can be skipped on a machine without it, never quietly in CI.
+pg_available_or_skip() {
+    pg_reachable && return 0
+    if [ -n "${CI:-}" ] || [ -n "${TEST_POSTGRES_URL:-}" ]; then
+        echo "FAIL [postgres]: Postgres is not reachable at $PG_ADMIN_URL (or psql is missing); it is required here (CI or TEST_POSTGRES_URL)" >&2
+        exit 1
+    fi
+    echo
+    echo "SKIP [postgres]: no Postgres at $PG_ADMIN_URL (start it with 'just pg-up', or set TEST_POSTGRES_URL)"
+    return 1
+}
+
 # pg_create_db PREFIX: creates an empty database PREFIX_<random> on PG_ADMIN_URL's server; sets
 # PG_DB and PG_URL (its DATABASE_URL).
 pg_create_db() {
